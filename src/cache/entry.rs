@@ -1,0 +1,289 @@
+//! One profile's cache entry: an atomically swapped immutable state, the
+//! single fetch in flight, and a wake-up for its refresher.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use arc_swap::ArcSwap;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use super::flight::Flight;
+use super::settings::settings;
+use super::timing::{backoff, schedule, Schedule};
+use super::{bump_generation, refresher};
+use crate::chain::{self, Fingerprint};
+use crate::credentials::{unix_seconds, Snapshot};
+use crate::error::{Error, ErrorCode, Result};
+use crate::{log, runtime};
+
+/// The last failed attempt.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// What went wrong.
+    pub error: Error,
+    /// No new attempt on behalf of callers before this.
+    pub retry_after: Instant,
+    /// Failures in a row, for the back-off.
+    pub attempts: u32,
+}
+
+/// What an entry holds; replaced whole, never mutated.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    /// The credentials being served, if any.
+    pub snapshot: Option<Arc<Snapshot>>,
+    /// Their refresh schedule, when they expire.
+    pub schedule: Option<Schedule>,
+    /// What was read to resolve them (or to fail).
+    pub inputs: Option<Fingerprint>,
+    /// The last failure since the last success.
+    pub failure: Option<Failure>,
+}
+
+impl State {
+    /// The snapshot, if it may be served at `now` without waiting: before
+    /// the mandatory window, or at any time for credentials that never
+    /// expire.
+    pub fn servable(&self, now: SystemTime) -> Option<&Arc<Snapshot>> {
+        let snapshot = self.snapshot.as_ref()?;
+        match &self.schedule {
+            None => Some(snapshot),
+            Some(schedule) if now < schedule.mandatory_at => Some(snapshot),
+            Some(_) => None,
+        }
+    }
+
+    /// The error to return at once instead of asking upstream again: a
+    /// recent failure whose back-off has not run out, unless the files or
+    /// variables it read have changed since.
+    fn recent_failure(&self, now: Instant) -> Option<&Error> {
+        let failure = self.failure.as_ref()?;
+        if now >= failure.retry_after {
+            return None;
+        }
+        if let Some(inputs) = &self.inputs {
+            if *inputs != inputs.recapture() {
+                return None;
+            }
+        }
+        Some(&failure.error)
+    }
+}
+
+/// One profile's entry.
+pub struct Entry {
+    /// The profile as the caller named it (`None`: the ambient profile).
+    pub profile: Option<String>,
+    state: ArcSwap<State>,
+    flight: Mutex<Option<Arc<Flight>>>,
+    /// Wakes the refresher when the state changes.
+    pub changed: Notify,
+    /// The runtime epoch in which this entry's refresher runs (0: none).
+    refresher_epoch: AtomicU64,
+    /// Bumped by `invalidate`, so a fetch started before it cannot
+    /// overwrite the emptied state.
+    invalidations: AtomicU64,
+}
+
+impl Entry {
+    /// An empty entry for `profile`.
+    pub fn new(profile: Option<String>) -> Self {
+        Entry {
+            profile,
+            state: ArcSwap::from_pointee(State::default()),
+            flight: Mutex::new(None),
+            changed: Notify::new(),
+            refresher_epoch: AtomicU64::new(0),
+            invalidations: AtomicU64::new(0),
+        }
+    }
+
+    /// The profile's name for messages.
+    pub fn display_name(&self) -> &str {
+        self.profile.as_deref().unwrap_or("(default)")
+    }
+
+    /// The current state.
+    pub fn state(&self) -> Arc<State> {
+        self.state.load_full()
+    }
+
+    /// The credentials to hand out now: the hot path answers from the
+    /// current snapshot with atomic loads only; otherwise the caller joins
+    /// (or starts) the single fetch and waits at most the call timeout.
+    pub fn get(self: &Arc<Self>) -> Result<Arc<Snapshot>> {
+        self.ensure_refresher();
+        let now = SystemTime::now();
+        let current = self.state.load();
+        if let Some(snapshot) = current.servable(now) {
+            return Ok(snapshot.clone());
+        }
+        if let Some(error) = current.recent_failure(Instant::now()) {
+            if !self.fetch_in_flight() {
+                return Err(error.clone());
+            }
+        }
+        drop(current);
+        self.fetch_and_wait()
+    }
+
+    fn fetch_and_wait(self: &Arc<Self>) -> Result<Arc<Snapshot>> {
+        let timeout = settings().call_timeout;
+        let deadline = Instant::now() + timeout;
+        match self.join_flight().wait_until(deadline) {
+            Some(result) => result,
+            None => Err(Error::new(
+                ErrorCode::Timeout,
+                format!(
+                    "timed out after {} ms waiting for credentials for profile {}",
+                    timeout.as_millis(),
+                    self.display_name()
+                ),
+            )),
+        }
+    }
+
+    /// Whether a fetch is running on the live runtime.
+    fn fetch_in_flight(&self) -> bool {
+        let live = runtime::live_epoch();
+        self.flight.lock().as_ref().is_some_and(|f| f.runtime_epoch() == live)
+    }
+
+    /// The fetch in flight, or a new one started on the runtime.
+    pub fn join_flight(self: &Arc<Self>) -> Arc<Flight> {
+        let (epoch, handle) = runtime::handle();
+        let mut slot = self.flight.lock();
+        if let Some(flight) = slot.as_ref().filter(|f| f.runtime_epoch() == epoch) {
+            return flight.clone();
+        }
+        let flight = Arc::new(Flight::new(epoch));
+        *slot = Some(flight.clone());
+        drop(slot);
+        let entry = self.clone();
+        let task_flight = flight.clone();
+        handle.spawn(async move { entry.run_fetch(task_flight).await });
+        flight
+    }
+
+    /// Resolves the chain, stores the outcome, and lands the flight.
+    async fn run_fetch(self: Arc<Self>, flight: Arc<Flight>) {
+        let invalidations = self.invalidations.load(Ordering::Acquire);
+        let resolution = chain::resolve(self.profile.as_deref(), settings().fetch_timeout).await;
+        let result = match resolution.outcome {
+            Ok(credentials) => Ok(Arc::new(Snapshot::new(credentials, SystemTime::now()))),
+            Err(error) => Err(error),
+        };
+        if self.invalidations.load(Ordering::Acquire) == invalidations {
+            self.store(&result, resolution.inputs);
+        }
+        {
+            let mut slot = self.flight.lock();
+            if slot.as_ref().is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+                *slot = None;
+            }
+        }
+        flight.land(result);
+    }
+
+    /// Replaces the state after a fetch.
+    fn store(&self, result: &Result<Arc<Snapshot>>, inputs: Fingerprint) {
+        let previous = self.state.load_full();
+        let next = match result {
+            Ok(snapshot) => self.succeeded(&previous, snapshot, inputs),
+            Err(error) => self.failed(&previous, error, inputs),
+        };
+        self.state.store(Arc::new(next));
+        self.changed.notify_waiters();
+    }
+
+    fn succeeded(&self, previous: &State, snapshot: &Arc<Snapshot>, inputs: Fingerprint) -> State {
+        let schedule = snapshot.expiration().map(|expires| schedule(snapshot.fetched_at(), expires, fastrand::f64()));
+        let unchanged = previous.snapshot.as_ref().is_some_and(|old| old.credentials().same_as(snapshot.credentials()));
+        if !unchanged {
+            bump_generation();
+            log_refresh(self.display_name(), snapshot, schedule.as_ref());
+        }
+        // A re-resolution that found the very same static credentials keeps
+        // the old snapshot, so that tokens signed with it stay valid.
+        let snapshot = match (&previous.snapshot, unchanged) {
+            (Some(old), true) => old.clone(),
+            _ => snapshot.clone(),
+        };
+        State { snapshot: Some(snapshot), schedule, inputs: Some(inputs), failure: None }
+    }
+
+    fn failed(&self, previous: &State, error: &Error, inputs: Fingerprint) -> State {
+        let attempts = previous.failure.as_ref().map_or(0, |f| f.attempts + 1);
+        let s = settings();
+        let delay = backoff(attempts, s.failure_backoff_min, s.failure_backoff_max, fastrand::f64());
+        let now = SystemTime::now();
+        // Old credentials stay while they are valid: in the advisory window
+        // they keep being served; past expiry they are dropped.
+        let keep = previous.schedule.is_none_or(|schedule| now < schedule.expires_at);
+        let (snapshot, schedule) =
+            if keep { (previous.snapshot.clone(), previous.schedule) } else { (None, None) };
+        if previous.snapshot.is_some() && snapshot.is_none() {
+            bump_generation();
+        }
+        let level = if snapshot.is_some() { log::LogLevel::Warn } else { log::LogLevel::Error };
+        log::log(
+            level,
+            format_args!(
+                "fetching credentials for profile {} failed (attempt {}): {}; {}",
+                self.display_name(),
+                attempts + 1,
+                error,
+                if snapshot.is_some() { "still serving the previous credentials" } else { "no credentials to serve" }
+            ),
+        );
+        State {
+            snapshot,
+            schedule,
+            inputs: Some(inputs),
+            failure: Some(Failure { error: error.clone(), retry_after: Instant::now() + delay, attempts }),
+        }
+    }
+
+    /// Drops the snapshot so the next call fetches anew.
+    pub fn invalidate(&self) {
+        self.invalidations.fetch_add(1, Ordering::AcqRel);
+        *self.flight.lock() = None;
+        self.state.store(Arc::new(State::default()));
+        bump_generation();
+        self.changed.notify_waiters();
+        log::info(format_args!("invalidated the credentials of profile {}", self.display_name()));
+    }
+
+    /// Starts this entry's refresher on the live runtime if it does not run
+    /// there yet (first use, or first use in a forked child).
+    fn ensure_refresher(self: &Arc<Self>) {
+        let live = runtime::live_epoch();
+        if live != 0 && self.refresher_epoch.load(Ordering::Acquire) == live {
+            return;
+        }
+        let (epoch, handle) = runtime::handle();
+        if self.refresher_epoch.swap(epoch, Ordering::AcqRel) != epoch {
+            handle.spawn(refresher::run(self.clone()));
+        }
+    }
+}
+
+fn log_refresh(profile: &str, snapshot: &Snapshot, schedule: Option<&Schedule>) {
+    if !log::enabled(log::LogLevel::Info) {
+        return;
+    }
+    let when = match (snapshot.expiration(), schedule) {
+        (Some(expires), Some(s)) => {
+            let next = s.refresh_at.duration_since(SystemTime::now()).unwrap_or_default();
+            format!("expire at {} (Unix), next refresh in {:.1} s", unix_seconds(expires), next.as_secs_f64())
+        }
+        _ => "never expire; re-checked when their files or variables change".to_owned(),
+    };
+    log::info(format_args!(
+        "credentials for profile {profile} now come from {} (access key {}); they {when}",
+        snapshot.source(),
+        crate::credentials::mask_access_key(&snapshot.credentials().access_key_id),
+    ));
+}

@@ -1,0 +1,131 @@
+//! The background refresher: one task per entry on the internal runtime.
+//!
+//! It sleeps until the snapshot's refresh moment (or, for static
+//! credentials, the next input check), fetches through the entry's single
+//! flight so callers and refresher never fetch twice, and after a failure
+//! retries with back-off while the old credentials are still valid. Past
+//! expiry it stops: callers drive the fetch from then on, bounded by their
+//! timeout, so a dead upstream is not hammered by a process nobody uses.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::entry::{Entry, State};
+use super::settings::settings;
+
+/// What the refresher should do next.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    /// Nothing until the state changes.
+    Idle,
+    /// Fetch after this delay.
+    FetchIn(Duration),
+    /// Check static inputs after this delay.
+    RecheckIn(Duration),
+}
+
+/// Decides the next step from the state alone.
+fn next_step(state: &State, now: SystemTime, now_instant: Instant) -> Next {
+    let Some(_) = &state.snapshot else {
+        return Next::Idle;
+    };
+    let Some(schedule) = &state.schedule else {
+        return Next::RecheckIn(settings().static_recheck);
+    };
+    if now >= schedule.expires_at {
+        return Next::Idle;
+    }
+    let due = schedule.refresh_at.duration_since(now).unwrap_or(Duration::ZERO);
+    let retry = state.failure.as_ref().map(|f| f.retry_after.saturating_duration_since(now_instant));
+    let until_expiry = schedule.expires_at.duration_since(now).unwrap_or(Duration::ZERO);
+    Next::FetchIn(retry.map_or(due, |r| r.max(due)).min(until_expiry))
+}
+
+/// Runs for the life of the runtime.
+pub async fn run(entry: Arc<Entry>) {
+    loop {
+        let changed = entry.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        let state = entry.state();
+        let step = next_step(&state, SystemTime::now(), Instant::now());
+        let delay = match step {
+            Next::Idle => {
+                changed.await;
+                continue;
+            }
+            Next::FetchIn(delay) | Next::RecheckIn(delay) => delay,
+        };
+        tokio::select! {
+            _ = &mut changed => continue,
+            _ = tokio::time::sleep(delay) => {}
+        }
+        let fetch = match step {
+            Next::RecheckIn(_) => static_inputs_changed(&entry.state()),
+            _ => true,
+        };
+        if fetch {
+            let _ = entry.join_flight().landed().await;
+        }
+    }
+}
+
+/// Whether static credentials should be resolved again: their inputs
+/// changed, or they are older than the periodic re-resolution interval.
+fn static_inputs_changed(state: &State) -> bool {
+    let (Some(snapshot), Some(inputs)) = (&state.snapshot, &state.inputs) else {
+        return false;
+    };
+    let age = SystemTime::now().duration_since(snapshot.fetched_at()).unwrap_or(Duration::ZERO);
+    age >= settings().static_refresh || *inputs != inputs.recapture()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::entry::Failure;
+    use crate::cache::timing::schedule;
+    use crate::chain::SourceName;
+    use crate::credentials::{Credentials, Snapshot};
+    use crate::error::Error;
+
+    fn expiring_state(fetched: SystemTime, lifetime: Duration) -> State {
+        let creds = Credentials::new_static(SourceName::CustomProcess, "A", "B").with_expiration(Some(fetched + lifetime));
+        State {
+            snapshot: Some(Arc::new(Snapshot::new(creds, fetched))),
+            schedule: Some(schedule(fetched, fetched + lifetime, 0.0)),
+            inputs: None,
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn an_empty_entry_idles() {
+        assert_eq!(next_step(&State::default(), SystemTime::now(), Instant::now()), Next::Idle);
+    }
+
+    #[test]
+    fn expiring_credentials_are_fetched_at_their_refresh_moment() {
+        let t0 = SystemTime::now();
+        let state = expiring_state(t0, Duration::from_secs(20));
+        assert_eq!(next_step(&state, t0, Instant::now()), Next::FetchIn(Duration::from_secs(15)));
+    }
+
+    #[test]
+    fn after_a_failure_the_retry_waits_for_the_back_off() {
+        let t0 = SystemTime::now();
+        let mut state = expiring_state(t0, Duration::from_secs(20));
+        let now = Instant::now();
+        state.failure =
+            Some(Failure { error: Error::no_credentials(), retry_after: now + Duration::from_secs(2), attempts: 0 });
+        let at = t0 + Duration::from_secs(16);
+        assert_eq!(next_step(&state, at, now), Next::FetchIn(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn expired_credentials_leave_the_fetch_to_callers() {
+        let t0 = SystemTime::now();
+        let state = expiring_state(t0, Duration::from_secs(20));
+        assert_eq!(next_step(&state, t0 + Duration::from_secs(21), Instant::now()), Next::Idle);
+    }
+}

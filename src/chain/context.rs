@@ -1,0 +1,190 @@
+//! Everything one resolution of the chain reads, gathered once: the
+//! environment, the selected profile, and both shared files parsed with
+//! aws-config's profile parser.
+
+use std::path::{Path, PathBuf};
+
+use aws_config::profile::{Profile, ProfileSet};
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+use aws_types::os_shim_internal::{Env, Fs};
+
+use super::environment::EnvVars;
+use super::inputs::Fingerprint;
+use crate::error::{Error, Result};
+
+/// How the profile name was chosen; it decides whether `env` is skipped and
+/// whether a missing profile is an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileOrigin {
+    /// The caller passed a name: `env` is skipped, the profile must exist.
+    Caller,
+    /// `AWS_DEFAULT_PROFILE` or `AWS_PROFILE` named it: it must exist.
+    Variable(&'static str),
+    /// Nothing named one: `default`, which may be absent.
+    Default,
+}
+
+/// The profile the chain reads, and why that one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelectedProfile {
+    /// The profile's name.
+    pub name: String,
+    /// Where the name came from.
+    pub origin: ProfileOrigin,
+}
+
+impl SelectedProfile {
+    /// The caller's name, else `AWS_DEFAULT_PROFILE`, else `AWS_PROFILE`,
+    /// else `default` (botocore's order; an empty variable counts as unset).
+    pub fn select(explicit: Option<&str>, env: &EnvVars) -> Self {
+        if let Some(name) = explicit {
+            return SelectedProfile { name: name.to_owned(), origin: ProfileOrigin::Caller };
+        }
+        for variable in ["AWS_DEFAULT_PROFILE", "AWS_PROFILE"] {
+            if let Some(name) = env.non_empty(variable) {
+                return SelectedProfile { name: name.to_owned(), origin: ProfileOrigin::Variable(variable) };
+            }
+        }
+        SelectedProfile { name: "default".to_owned(), origin: ProfileOrigin::Default }
+    }
+
+    /// Whether someone asked for this profile by name.
+    pub fn was_named(&self) -> bool {
+        self.origin != ProfileOrigin::Default
+    }
+}
+
+/// One of the two shared files, located and parsed.
+#[derive(Debug)]
+pub struct SharedFile {
+    /// Where the file is (or would be).
+    pub path: PathBuf,
+    /// Its profiles; empty when the file does not exist.
+    pub profiles: ProfileSet,
+    /// Whether the file exists.
+    pub exists: bool,
+}
+
+/// Everything a resolution reads.
+#[derive(Debug)]
+pub struct ChainContext {
+    /// The environment as read at the start of this resolution.
+    pub env: EnvVars,
+    /// The profile in use.
+    pub profile: SelectedProfile,
+    /// `AWS_CONFIG_FILE` or `~/.aws/config`.
+    pub config: SharedFile,
+    /// `AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`.
+    pub credentials: SharedFile,
+    /// The fingerprint of all inputs, taken before reading them.
+    pub inputs: Fingerprint,
+}
+
+impl ChainContext {
+    /// Reads the environment and the shared files for `explicit_profile`.
+    /// The fingerprint comes back even when a file is broken, so that the
+    /// cache can tell when it has been mended.
+    pub async fn load(explicit_profile: Option<&str>) -> (Fingerprint, Result<Self>) {
+        let env = EnvVars::capture();
+        let profile = SelectedProfile::select(explicit_profile, &env);
+        let config_path = expand_home(env.non_empty("AWS_CONFIG_FILE").unwrap_or("~/.aws/config"), &env);
+        let credentials_path =
+            expand_home(env.non_empty("AWS_SHARED_CREDENTIALS_FILE").unwrap_or("~/.aws/credentials"), &env);
+        let inputs = Fingerprint::capture(&env, &watched_files(&env, &config_path, &credentials_path));
+        let files = async {
+            let config = read_shared_file(config_path, EnvConfigFileKind::Config).await?;
+            let credentials = read_shared_file(credentials_path, EnvConfigFileKind::Credentials).await?;
+            Ok((config, credentials))
+        };
+        let context = files.await.map(|(config, credentials)| ChainContext {
+            env,
+            profile,
+            config,
+            credentials,
+            inputs: inputs.clone(),
+        });
+        (inputs, context)
+    }
+
+    /// The selected profile's section in the config file.
+    pub fn config_profile(&self) -> Option<&Profile> {
+        self.config.profiles.get_profile(&self.profile.name)
+    }
+
+    /// The selected profile's section in the credentials file.
+    pub fn credentials_profile(&self) -> Option<&Profile> {
+        self.credentials.profiles.get_profile(&self.profile.name)
+    }
+
+    /// Whether the selected profile exists in either file.
+    pub fn profile_exists(&self) -> bool {
+        self.config_profile().is_some() || self.credentials_profile().is_some()
+    }
+
+    /// A key of the selected profile, the credentials file winning over the
+    /// config file (botocore merges the two that way).
+    pub fn profile_value(&self, key: &str) -> Option<&str> {
+        self.credentials_profile()
+            .and_then(|p| p.get(key))
+            .or_else(|| self.config_profile().and_then(|p| p.get(key)))
+    }
+
+    /// The region for STS and SSO calls: the profile's `region`, then
+    /// `AWS_REGION`, then `AWS_DEFAULT_REGION`. Never asks IMDS.
+    pub fn region(&self) -> Option<String> {
+        self.profile_value("region")
+            .or_else(|| self.env.non_empty("AWS_REGION"))
+            .or_else(|| self.env.non_empty("AWS_DEFAULT_REGION"))
+            .map(str::to_owned)
+    }
+}
+
+/// Expands a leading `~` with `HOME`, as botocore's `os.path.expanduser`.
+pub fn expand_home(path: &str, env: &EnvVars) -> PathBuf {
+    match (path.strip_prefix('~'), env.home()) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            PathBuf::from(format!("{home}{rest}"))
+        }
+        _ => PathBuf::from(path),
+    }
+}
+
+/// The Boto2 files botocore consults: only `BOTO_CONFIG` when it is set,
+/// else `/etc/boto.cfg` then `~/.boto`.
+pub fn boto_config_paths(env: &EnvVars) -> Vec<PathBuf> {
+    match env.get("BOTO_CONFIG") {
+        Some(path) => vec![expand_home(path, env)],
+        None => vec![PathBuf::from("/etc/boto.cfg"), expand_home("~/.boto", env)],
+    }
+}
+
+/// Every file whose change should trigger a re-resolution.
+fn watched_files(env: &EnvVars, config: &Path, credentials: &Path) -> Vec<PathBuf> {
+    let mut files = vec![config.to_path_buf(), credentials.to_path_buf()];
+    if let Some(path) = env.get("AWS_CREDENTIAL_FILE") {
+        files.push(expand_home(path, env));
+    }
+    files.extend(boto_config_paths(env));
+    files
+}
+
+/// Reads and parses one shared file; a missing or unreadable file is an
+/// empty one, as in botocore, but a file that is not UTF-8 or does not parse
+/// is a configuration error naming the file.
+async fn read_shared_file(path: PathBuf, kind: EnvConfigFileKind) -> Result<SharedFile> {
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(_) => return Ok(SharedFile { path, profiles: ProfileSet::default(), exists: false }),
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::invalid_config(format!("{} is not valid UTF-8", path.display())))?;
+    let files = EnvConfigFiles::builder()
+        .include_default_config_file(false)
+        .include_default_credentials_file(false)
+        .with_contents(kind, text)
+        .build();
+    let profiles = aws_config::profile::load(&Fs::real(), &Env::real(), &files, None)
+        .await
+        .map_err(|e| Error::invalid_config(format!("{}: {}", path.display(), e)))?;
+    Ok(SharedFile { path, profiles, exists: true })
+}

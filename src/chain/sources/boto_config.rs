@@ -1,0 +1,30 @@
+//! `boto-config`: Boto2's config file, `[Credentials]` section.
+
+use super::{static_key_pair, Detection, Plan};
+use crate::chain::context::{boto_config_paths, ChainContext};
+use crate::chain::ini::parse_ini;
+use crate::chain::SourceName;
+use crate::credentials::Credentials;
+use crate::error::{Error, ErrorCode, Result};
+
+/// Tries only `BOTO_CONFIG` when it is set, else `/etc/boto.cfg` then
+/// `~/.boto`; the first file with `aws_access_key_id` in `[Credentials]` wins.
+pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
+    let source = SourceName::BotoConfig;
+    for path in boto_config_paths(&ctx.env) {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let sections = parse_ini(&text).map_err(|problem| {
+            Error::from_source(ErrorCode::InvalidConfig, source.as_str(), format!("{}: {problem}", path.display()))
+        })?;
+        let Some(section) = sections.get("Credentials") else {
+            continue;
+        };
+        let get = |key: &str| section.get(key).map(String::as_str);
+        if let Some((access, secret)) = static_key_pair(source, get, "aws_access_key_id", "aws_secret_access_key")? {
+            return Ok(Detection::Configured(Plan::Ready(Credentials::new_static(source, access, secret))));
+        }
+    }
+    Ok(Detection::NotConfigured("no Boto2 config file with [Credentials] aws_access_key_id".into()))
+}

@@ -1,0 +1,30 @@
+//! `container-role`: the ECS / EKS Pod Identity endpoint named by
+//! `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or `..._FULL_URI`. aws-config's
+//! provider checks that a plain-http full URI is a loopback or container
+//! address and re-reads `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE` on every
+//! fetch.
+
+use aws_config::ecs::EcsCredentialsProvider;
+
+use super::{delegate, provider_config, Detection, Plan};
+use crate::chain::context::ChainContext;
+use crate::chain::SourceName;
+use crate::credentials::Credentials;
+use crate::error::Result;
+
+/// Applies when either variable is present (botocore tests presence).
+pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
+    let configured = ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        .iter()
+        .any(|name| ctx.env.is_set(name));
+    if !configured {
+        return Ok(Detection::NotConfigured("no AWS_CONTAINER_CREDENTIALS_*_URI is set".into()));
+    }
+    Ok(Detection::Configured(Plan::Container))
+}
+
+/// Fetches from the endpoint with a provider built for this fetch.
+pub(super) async fn fetch(ctx: &ChainContext) -> Result<Credentials> {
+    let provider = EcsCredentialsProvider::builder().configure(&provider_config(ctx)).build();
+    delegate(SourceName::ContainerRole, &provider).await
+}

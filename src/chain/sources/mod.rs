@@ -1,0 +1,189 @@
+//! One file per source of the chain. Each exposes `detect`, which decides
+//! from the context alone whether the source applies (no network), and the
+//! remote ones a `fetch` that delegates the protocol to aws-config.
+
+mod assume_role;
+mod boto_config;
+mod config_file;
+mod container;
+mod ec2_credentials_file;
+mod env;
+mod imds;
+mod login;
+mod process;
+mod shared_credentials_file;
+mod sso;
+mod web_identity;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_config::provider_config::ProviderConfig;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_types::region::Region;
+
+use super::context::ChainContext;
+use super::SourceName;
+use crate::credentials::Credentials;
+use crate::error::{Error, ErrorCode, Result};
+
+/// What `detect` found.
+#[derive(Debug)]
+pub enum Detection {
+    /// The source does not apply; the text says why (for `doctor`).
+    NotConfigured(String),
+    /// The source applies; the plan says how to get its credentials.
+    Configured(Plan),
+}
+
+/// How to obtain credentials from a source that applies.
+#[derive(Debug)]
+pub enum Plan {
+    /// The credentials were read from the environment or a file already.
+    Ready(Credentials),
+    /// `role_arn` in the profile: aws-config's profile provider runs the
+    /// role chain (source profiles, `credential_source`, STS).
+    AssumeRole { profile: String },
+    /// A web identity token file and a role.
+    WebIdentity(web_identity::WebIdentityConfig),
+    /// IAM Identity Center, through aws-config's profile provider.
+    Sso { profile: String },
+    /// `login_session`.
+    Login { session: String },
+    /// `credential_process`.
+    Process { command: String, account_id: Option<String> },
+    /// The container credentials endpoint.
+    Container,
+    /// Instance metadata, at an optional custom endpoint.
+    Imds { endpoint: Option<String> },
+}
+
+impl Plan {
+    /// Whether getting the credentials needs a network call or a process.
+    pub fn is_remote(&self) -> bool {
+        !matches!(self, Plan::Ready(_))
+    }
+}
+
+/// Decides whether `source` applies to `ctx`. An error (half a key pair, a
+/// broken configuration) stops the chain, as it does in botocore.
+pub fn detect(source: SourceName, ctx: &ChainContext) -> Result<Detection> {
+    match source {
+        SourceName::Env => env::detect(ctx),
+        SourceName::AssumeRole => assume_role::detect(ctx),
+        SourceName::AssumeRoleWithWebIdentity => web_identity::detect(ctx),
+        SourceName::Sso => sso::detect(ctx),
+        SourceName::SharedCredentialsFile => shared_credentials_file::detect(ctx),
+        SourceName::Login => login::detect(ctx),
+        SourceName::CustomProcess => process::detect(ctx),
+        SourceName::ConfigFile => config_file::detect(ctx),
+        SourceName::Ec2CredentialsFile => ec2_credentials_file::detect(ctx),
+        SourceName::BotoConfig => boto_config::detect(ctx),
+        SourceName::ContainerRole => container::detect(ctx),
+        SourceName::IamRole => imds::detect(ctx),
+    }
+}
+
+/// Carries out a plan.
+pub async fn fetch(plan: Plan, ctx: &ChainContext) -> Result<Credentials> {
+    match plan {
+        Plan::Ready(credentials) => Ok(credentials),
+        Plan::AssumeRole { profile } => assume_role::fetch(ctx, &profile).await,
+        Plan::WebIdentity(config) => web_identity::fetch(ctx, config).await,
+        Plan::Sso { profile } => sso::fetch(ctx, &profile).await,
+        Plan::Login { session } => login::fetch(ctx, &session).await,
+        Plan::Process { command, account_id } => process::fetch(ctx, &command, account_id).await,
+        Plan::Container => container::fetch(ctx).await,
+        Plan::Imds { endpoint } => imds::fetch(ctx, endpoint).await,
+    }
+}
+
+/// Reads a static key pair from a section: nothing when the access key is
+/// absent, "partial credentials" naming the secret's key when only the
+/// access key is there (botocore's `_extract_creds_from_mapping`).
+fn static_key_pair<'a>(
+    source: SourceName,
+    get: impl Fn(&str) -> Option<&'a str>,
+    access_key_name: &str,
+    secret_key_name: &str,
+) -> Result<Option<(&'a str, &'a str)>> {
+    let Some(access_key) = get(access_key_name) else {
+        return Ok(None);
+    };
+    match get(secret_key_name) {
+        Some(secret) => Ok(Some((access_key, secret))),
+        None => Err(Error::from_source(
+            ErrorCode::PartialCredentials,
+            source.as_str(),
+            format!("partial credentials found, missing: {secret_key_name}"),
+        )),
+    }
+}
+
+/// The first of botocore's token keys present in a profile section.
+fn profile_token<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Option<&'a str> {
+    ["aws_security_token", "aws_session_token"].into_iter().find_map(get)
+}
+
+/// The region STS and SSO calls use: the context's, else `us-east-1`, which
+/// is where botocore's global STS endpoint signs.
+fn sts_region(ctx: &ChainContext) -> Region {
+    Region::new(ctx.region().unwrap_or_else(|| "us-east-1".to_owned()))
+}
+
+/// aws-config's provider configuration on the real environment, with the
+/// region fixed so that no provider spends an IMDS round trip finding one.
+fn provider_config(ctx: &ChainContext) -> ProviderConfig {
+    ProviderConfig::without_region().with_region(Some(sts_region(ctx)))
+}
+
+/// Asks an aws-config provider and converts its answer, tagging it with
+/// `source`. The upstream's own words go into the error message.
+async fn delegate(source: SourceName, provider: &impl ProvideCredentials) -> Result<Credentials> {
+    match provider.provide_credentials().await {
+        Ok(credentials) => Ok(convert(source, &credentials)),
+        Err(error) => Err(map_error(source, &error)),
+    }
+}
+
+/// Converts aws-config's credentials into ours.
+fn convert(source: SourceName, credentials: &aws_credential_types::Credentials) -> Credentials {
+    Credentials::new_static(source, credentials.access_key_id(), credentials.secret_access_key())
+        .with_session_token(credentials.session_token())
+        .with_account_id(credentials.account_id().map(|a| a.as_str()))
+        .with_expiration(credentials.expiry())
+}
+
+/// Maps aws-config's error kinds to our codes.
+fn map_error(source: SourceName, error: &CredentialsError) -> Error {
+    let code = match error {
+        CredentialsError::ProviderTimedOut(_) => ErrorCode::Timeout,
+        CredentialsError::InvalidConfiguration(_) => ErrorCode::InvalidConfig,
+        _ => ErrorCode::SourceFailed,
+    };
+    Error::from_source(code, source.as_str(), DisplayErrorContext(error))
+}
+
+/// Parses an ISO 8601 / RFC 3339 time such as `2026-11-25T21:30:00Z`.
+fn parse_iso8601(text: &str) -> Option<SystemTime> {
+    let parsed = time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339).ok()?;
+    let seconds = parsed.unix_timestamp();
+    let nanos = parsed.nanosecond();
+    let since_epoch = std::time::Duration::new(u64::try_from(seconds).ok()?, nanos);
+    UNIX_EPOCH.checked_add(since_epoch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_with_zone_and_fraction() {
+        let at = parse_iso8601("2030-01-02T03:04:05.5Z").unwrap();
+        assert_eq!(at.duration_since(UNIX_EPOCH).unwrap().as_millis(), 1_893_553_445_500);
+        let offset = parse_iso8601("2030-01-02T04:04:05+01:00").unwrap();
+        assert_eq!(offset.duration_since(UNIX_EPOCH).unwrap().as_secs(), 1_893_553_445);
+        assert!(parse_iso8601("tomorrow").is_none());
+    }
+}

@@ -1,0 +1,77 @@
+//! `credchain_get_credentials` and friends.
+
+use std::ffi::c_char;
+use std::sync::Arc;
+
+use super::guard::{guarded, guarded_infallible, optional_str, out_pointer};
+use super::types::{credchain_credentials, credchain_error, credchain_result};
+use crate::cache;
+use crate::credentials::Snapshot;
+
+/// Gets credentials for `profile` from the process-wide cache, resolving the
+/// chain on first use.
+///
+/// `profile` is NULL for the default profile (`AWS_DEFAULT_PROFILE`, then
+/// `AWS_PROFILE`, then `default`); a name skips the `env` source and must
+/// exist in the config or credentials file. On success `*out` receives
+/// credentials to release with `credchain_free_credentials`; on failure
+/// `*out` is left untouched and, when `error` is not NULL, `*error` receives
+/// details to release with `credchain_error_free`.
+///
+/// Cheap when the cache is warm: no allocation, no lock, no copy. Blocks
+/// only when no valid credentials are cached, and never longer than the
+/// configured timeout (`CREDCHAIN_TIMEOUT_MS`, default 10 s). Any thread may
+/// call it.
+#[no_mangle]
+pub extern "C" fn credchain_get_credentials(
+    profile: *const c_char,
+    out: *mut *mut credchain_credentials,
+    error: *mut *mut credchain_error,
+) -> credchain_result {
+    guarded(error, || {
+        let out = out_pointer(out, "out")?;
+        let profile = optional_str(profile, "profile")?;
+        let snapshot = cache::global().get(profile)?;
+        // The snapshot starts with its C view (`repr(C)`), so a pointer to
+        // the shared snapshot is a pointer to the view.
+        let raw = Arc::into_raw(snapshot) as *mut credchain_credentials;
+        // SAFETY: `out` was checked non-NULL; the caller owns its storage.
+        unsafe { *out = raw };
+        Ok(())
+    })
+}
+
+/// Releases credentials from `credchain_get_credentials`. Accepts NULL. The
+/// strings are zeroed when the last holder of the same snapshot lets go.
+#[no_mangle]
+pub extern "C" fn credchain_free_credentials(credentials: *mut credchain_credentials) {
+    if credentials.is_null() {
+        return;
+    }
+    guarded_infallible((), || {
+        // SAFETY: non-NULL pointers come from `Arc::into_raw` in
+        // `credchain_get_credentials`; each is released exactly once.
+        drop(unsafe { Arc::from_raw(credentials as *const Snapshot) });
+    })
+}
+
+/// Drops the cached credentials of `profile` (NULL: the default profile) so
+/// that the next call resolves the chain again: for a driver whose login
+/// just failed with an expired-token error.
+#[no_mangle]
+pub extern "C" fn credchain_invalidate(profile: *const c_char, error: *mut *mut credchain_error) -> credchain_result {
+    guarded(error, || {
+        let profile = optional_str(profile, "profile")?;
+        cache::global().invalidate(profile);
+        Ok(())
+    })
+}
+
+/// The address of a counter that increases whenever any cached credentials
+/// change (refresh, rotation, invalidation). Bindings read it directly from
+/// memory, without a call, to know when their own copy is stale. The
+/// address is valid for the life of the process; read it atomically.
+#[no_mangle]
+pub extern "C" fn credchain_generation_counter() -> *const u64 {
+    cache::generation_counter().as_ptr()
+}

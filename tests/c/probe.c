@@ -2,6 +2,7 @@
  * probe: calls credchain_get_credentials and prints one JSON object per call.
  *
  *   probe [--profile NAME] [--repeat N] [--interval-ms M] [--threads T] [--invalidate-first]
+ *         [--invalidate-each]
  *
  * Success: {"ok":true,"source":..,"access_key_id":..,"secret_access_key":..,
  *           "session_token":..|null,"account_id":..|null,"expiration":N,"elapsed_us":N}
@@ -24,6 +25,7 @@ static long repeat = 1;
 static long interval_ms = 0;
 static long threads = 1;
 static int failures = 0;
+static int invalidate_each = 0;
 static pthread_mutex_t output_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static long long now_us(void) {
@@ -83,13 +85,16 @@ static void *worker(void *unused) {
             pause.tv_nsec = (interval_ms % 1000) * 1000000L;
             nanosleep(&pause, NULL);
         }
+        if (invalidate_each) {
+            credchain_invalidate(profile, NULL);
+        }
         call_once();
     }
     return NULL;
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: probe [--profile NAME] [--repeat N] [--interval-ms M] [--threads T] [--invalidate-first]\n");
+    fprintf(stderr, "usage: probe [--profile NAME] [--repeat N] [--interval-ms M] [--threads T] [--invalidate-first] [--invalidate-each]\n");
     return 2;
 }
 
@@ -100,6 +105,8 @@ int main(int argc, char **argv) {
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--invalidate-first") == 0) {
             invalidate_first = 1;
+        } else if (strcmp(argv[i], "--invalidate-each") == 0) {
+            invalidate_each = 1;
         } else if (i + 1 < argc && strcmp(argv[i], "--profile") == 0) {
             profile = argv[++i];
         } else if (i + 1 < argc && strcmp(argv[i], "--repeat") == 0) {

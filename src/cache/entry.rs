@@ -187,28 +187,43 @@ impl Entry {
         flight.land(result);
     }
 
-    /// Replaces the state after a fetch.
+    /// Replaces the state after a fetch. The generation moves only after the
+    /// new state is visible: a binding that sees the new generation must
+    /// also get the new snapshot, or it would cache the old one under it.
     fn store(&self, result: &Result<Arc<Snapshot>>, inputs: Fingerprint) {
         let previous = self.state.load_full();
         let next = match result {
             Ok(snapshot) => self.succeeded(&previous, snapshot, inputs),
             Err(error) => self.failed(&previous, error, inputs),
         };
-        self.state.store(Arc::new(next));
+        let snapshot_changed = match (&previous.snapshot, &next.snapshot) {
+            (Some(old), Some(new)) => !Arc::ptr_eq(old, new),
+            (None, None) => false,
+            _ => true,
+        };
+        let next = Arc::new(next);
+        self.state.store(next.clone());
+        if snapshot_changed {
+            bump_generation();
+        }
         self.changed.notify_waiters();
+        match result {
+            Ok(_) if snapshot_changed => {
+                if let Some(snapshot) = &next.snapshot {
+                    log_refresh(self.display_name(), snapshot, next.schedule.as_ref());
+                }
+            }
+            Ok(_) => {}
+            Err(error) => self.log_failure(&next, error),
+        }
     }
 
     fn succeeded(&self, previous: &State, snapshot: &Arc<Snapshot>, inputs: Fingerprint) -> State {
         let schedule = snapshot.expiration().map(|expires| schedule(snapshot.fetched_at(), expires, fastrand::f64()));
-        let unchanged = previous.snapshot.as_ref().is_some_and(|old| old.credentials().same_as(snapshot.credentials()));
-        if !unchanged {
-            bump_generation();
-            log_refresh(self.display_name(), snapshot, schedule.as_ref());
-        }
         // A re-resolution that found the very same static credentials keeps
         // the old snapshot, so that tokens signed with it stay valid.
-        let snapshot = match (&previous.snapshot, unchanged) {
-            (Some(old), true) => old.clone(),
+        let snapshot = match &previous.snapshot {
+            Some(old) if old.credentials().same_as(snapshot.credentials()) => old.clone(),
             _ => snapshot.clone(),
         };
         State { snapshot: Some(snapshot), schedule, inputs: Some(inputs), failure: None }
@@ -224,26 +239,25 @@ impl Entry {
         let keep = previous.schedule.is_none_or(|schedule| now < schedule.expires_at);
         let (snapshot, schedule) =
             if keep { (previous.snapshot.clone(), previous.schedule) } else { (None, None) };
-        if previous.snapshot.is_some() && snapshot.is_none() {
-            bump_generation();
-        }
-        let level = if snapshot.is_some() { log::LogLevel::Warn } else { log::LogLevel::Error };
-        log::log(
-            level,
-            format_args!(
-                "fetching credentials for profile {} failed (attempt {}): {}; {}",
-                self.display_name(),
-                attempts + 1,
-                error,
-                if snapshot.is_some() { "still serving the previous credentials" } else { "no credentials to serve" }
-            ),
-        );
         State {
             snapshot,
             schedule,
             inputs: Some(inputs),
             failure: Some(Failure { error: error.clone(), retry_after: Instant::now() + delay, attempts }),
         }
+    }
+
+    fn log_failure(&self, state: &State, error: &Error) {
+        let serving = state.snapshot.is_some();
+        let attempts = state.failure.as_ref().map_or(1, |f| f.attempts + 1);
+        log::log(
+            if serving { log::LogLevel::Warn } else { log::LogLevel::Error },
+            format_args!(
+                "fetching credentials for profile {} failed (attempt {attempts}): {error}; {}",
+                self.display_name(),
+                if serving { "still serving the previous credentials" } else { "no credentials to serve" }
+            ),
+        );
     }
 
     /// Drops the snapshot so the next call fetches anew.

@@ -124,9 +124,21 @@ impl ChainContext {
     /// A key of the selected profile, the credentials file winning over the
     /// config file (botocore merges the two that way).
     pub fn profile_value(&self, key: &str) -> Option<&str> {
-        self.credentials_profile()
-            .and_then(|p| p.get(key))
-            .or_else(|| self.config_profile().and_then(|p| p.get(key)))
+        self.value_in(&self.profile.name, key)
+    }
+
+    /// A key of any profile (a role chain's source profiles), merged the
+    /// same way.
+    pub fn value_in(&self, profile: &str, key: &str) -> Option<&str> {
+        fn in_file<'f>(file: &'f SharedFile, profile: &str, key: &str) -> Option<&'f str> {
+            file.profiles.get_profile(profile).and_then(|p| p.get(key))
+        }
+        in_file(&self.credentials, profile, key).or_else(|| in_file(&self.config, profile, key))
+    }
+
+    /// Whether a profile of that name exists in either file.
+    pub fn has_profile(&self, profile: &str) -> bool {
+        self.credentials.profiles.get_profile(profile).is_some() || self.config.profiles.get_profile(profile).is_some()
     }
 
     /// The region for STS and SSO calls: the profile's `region`, then

@@ -157,12 +157,42 @@ pub async fn fetch_with_deadline(
     limit: Duration,
 ) -> Result<Credentials> {
     match tokio::time::timeout(limit, sources::fetch(plan, ctx)).await {
-        Ok(outcome) => outcome,
+        Ok(outcome) => outcome.and_then(|credentials| usable(source, credentials)),
         Err(_) => Err(Error::from_source(
             ErrorCode::Timeout,
             source.as_str(),
             format!("no answer within {} ms", limit.as_millis()),
         )),
+    }
+}
+
+/// Refuses credentials no caller could use: an empty key or secret, or an
+/// expiry already past (never returned; IMDS's static stability extends its
+/// own expiry before this check). Remote sources, whose credentials are
+/// always temporary, must also carry a session token and an expiry (a
+/// lenient parser fills missing fields with empty values).
+fn usable(source: SourceName, credentials: Credentials) -> Result<Credentials> {
+    let refuse = |problem: String| Err(Error::from_source(ErrorCode::SourceFailed, source.as_str(), problem));
+    if credentials.access_key_id.is_empty() {
+        return refuse("the answer has no access key id".into());
+    }
+    if credentials.secret_access_key.is_empty() {
+        return refuse("the answer has no secret access key".into());
+    }
+    let temporary = source.refreshes_itself() && source != SourceName::CustomProcess;
+    if temporary && credentials.session_token.is_none() {
+        return refuse("the answer has no session token".into());
+    }
+    match credentials.expiration {
+        None if temporary => refuse("the answer has no expiration".into()),
+        Some(at) if at <= std::time::UNIX_EPOCH + Duration::from_secs(1) && temporary => {
+            refuse("the answer has no expiration".into())
+        }
+        Some(at) if at <= std::time::SystemTime::now() => refuse(format!(
+            "the credentials expired {} s ago",
+            std::time::SystemTime::now().duration_since(at).unwrap_or_default().as_secs()
+        )),
+        _ => Ok(credentials),
     }
 }
 

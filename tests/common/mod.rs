@@ -273,7 +273,7 @@ fn serve(stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<Request>>) {
 /// STS's XML answer to AssumeRole or AssumeRoleWithWebIdentity.
 pub fn sts_credentials_xml(action: &str, access_key: &str, secret: &str, token: &str, expires: &str) -> String {
     format!(
-        "<{action}Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><{action}Result>\
+        "<{action}Response><{action}Result>\
          <Credentials><AccessKeyId>{access_key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey>\
          <SessionToken>{token}</SessionToken><Expiration>{expires}</Expiration></Credentials>\
          <AssumedRoleUser><AssumedRoleId>AROATEST:session</AssumedRoleId>\

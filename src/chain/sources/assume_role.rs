@@ -1,15 +1,35 @@
 //! `assume-role`: the profile has `role_arn` with `source_profile` or
-//! `credential_source`. aws-config's profile provider runs the whole role
-//! chain (source profiles, `credential_source`, `external_id`,
-//! `role_session_name`, `duration_seconds`) against STS.
+//! `credential_source`.
+//!
+//! credchain walks the role chain itself, as botocore does, so that every
+//! hop's `role_session_name`, `external_id` and `duration_seconds` reach STS
+//! (aws-config's profile provider drops `duration_seconds`). Each hop is
+//! aws-config's `AssumeRoleProvider` over the previous hop's provider; the
+//! base is static keys, a named `credential_source`, or aws-config's profile
+//! provider for the other base kinds (web identity, SSO, process).
 
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use aws_config::ecs::EcsCredentialsProvider;
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::imds::credentials::ImdsCredentialsProvider;
 use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::BehaviorVersion;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_types::SdkConfig;
 
-use super::{delegate, provider_config, Detection, Plan};
+use super::{delegate, provider_config, sts_region, Detection, Plan};
 use crate::chain::context::ChainContext;
 use crate::chain::SourceName;
 use crate::credentials::Credentials;
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
+
+/// Role chains longer than this are configuration loops in practice.
+const MAX_HOPS: usize = 8;
 
 /// Applies when the merged profile has `role_arn` and no
 /// `web_identity_token_file` (which makes it web identity instead).
@@ -23,12 +43,112 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
     Ok(Detection::Configured(Plan::AssumeRole { profile: ctx.profile.name.clone() }))
 }
 
-/// Builds a fresh profile provider per fetch: it parses the files once and
-/// would otherwise keep its first error for ever (aws-sdk-rust#746).
+/// Builds the chain of providers afresh (the files are re-read for every
+/// fetch) and asks its last hop.
 pub(super) async fn fetch(ctx: &ChainContext, profile: &str) -> Result<Credentials> {
-    let provider = ProfileFileCredentialsProvider::builder()
-        .configure(&provider_config(ctx))
-        .profile_name(profile)
-        .build();
+    let sdk_config = aws_config::defaults(BehaviorVersion::latest()).region(sts_region(ctx)).no_credentials().load().await;
+    let mut visited = HashSet::new();
+    let provider = role_hop(ctx, &sdk_config, profile, &mut visited).await?;
     delegate(SourceName::AssumeRole, &provider).await
+}
+
+type BoxedHop<'a> = Pin<Box<dyn Future<Output = Result<AssumeRoleProvider>> + Send + 'a>>;
+
+/// The provider that assumes `profile`'s role, over its source.
+fn role_hop<'a>(
+    ctx: &'a ChainContext,
+    sdk_config: &'a SdkConfig,
+    profile: &'a str,
+    visited: &'a mut HashSet<String>,
+) -> BoxedHop<'a> {
+    Box::pin(async move {
+        if !visited.insert(profile.to_owned()) || visited.len() > MAX_HOPS {
+            return Err(config_error(format!("the role chain loops through profile {profile}")));
+        }
+        let value = |key: &str| ctx.value_in(profile, key);
+        let role_arn = value("role_arn").ok_or_else(|| config_error(format!("profile {profile} has no role_arn")))?;
+        if value("mfa_serial").is_some() {
+            return Err(config_error(format!(
+                "profile {profile} sets mfa_serial: credchain cannot prompt for an MFA code"
+            )));
+        }
+        let source = match (value("source_profile"), value("credential_source")) {
+            (Some(_), Some(_)) => {
+                return Err(config_error(format!(
+                    "profile {profile} has both source_profile and credential_source; keep one"
+                )))
+            }
+            (None, None) => {
+                return Err(config_error(format!(
+                    "profile {profile} has role_arn but neither source_profile nor credential_source"
+                )))
+            }
+            (None, Some(named)) => named_source(ctx, named)?,
+            (Some(source), None) => source_profile(ctx, sdk_config, profile, source, visited).await?,
+        };
+        let mut builder = AssumeRoleProvider::builder(role_arn).configure(sdk_config).region(sts_region(ctx));
+        if let Some(name) = value("role_session_name") {
+            builder = builder.session_name(name);
+        }
+        if let Some(id) = value("external_id") {
+            builder = builder.external_id(id);
+        }
+        if let Some(seconds) = value("duration_seconds") {
+            let seconds: u64 = seconds.trim().parse().map_err(|_| {
+                config_error(format!("profile {profile}: duration_seconds {seconds} is not a number of seconds"))
+            })?;
+            builder = builder.session_length(Duration::from_secs(seconds));
+        }
+        Ok(builder.build_from_provider(source).await)
+    })
+}
+
+/// The credentials a `source_profile` provides: its own static keys when
+/// it names itself or has no role, the next hop when it has a role, else
+/// whatever aws-config's profile provider finds there (web identity, SSO,
+/// process), as botocore resolves a source profile.
+async fn source_profile(
+    ctx: &ChainContext,
+    sdk_config: &SdkConfig,
+    profile: &str,
+    source: &str,
+    visited: &mut HashSet<String>,
+) -> Result<SharedCredentialsProvider> {
+    if !ctx.has_profile(source) {
+        return Err(Error::profile_not_found(source));
+    }
+    let keys = (ctx.value_in(source, "aws_access_key_id"), ctx.value_in(source, "aws_secret_access_key"));
+    let has_role = ctx.value_in(source, "role_arn").is_some();
+    if let (Some(access), Some(secret)) = keys {
+        if source == profile || !has_role {
+            let token = ctx.value_in(source, "aws_session_token").map(str::to_owned);
+            let credentials = aws_credential_types::Credentials::new(access, secret, token, None, "source-profile");
+            return Ok(SharedCredentialsProvider::new(credentials));
+        }
+    }
+    if has_role && source != profile {
+        return Ok(SharedCredentialsProvider::new(role_hop(ctx, sdk_config, source, visited).await?));
+    }
+    let base = ProfileFileCredentialsProvider::builder().configure(&provider_config(ctx)).profile_name(source).build();
+    Ok(SharedCredentialsProvider::new(base))
+}
+
+/// `credential_source`: botocore's canonical names.
+fn named_source(ctx: &ChainContext, name: &str) -> Result<SharedCredentialsProvider> {
+    match name {
+        "Environment" => Ok(SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())),
+        "EcsContainer" => {
+            Ok(SharedCredentialsProvider::new(EcsCredentialsProvider::builder().configure(&provider_config(ctx)).build()))
+        }
+        "Ec2InstanceMetadata" => Ok(SharedCredentialsProvider::new(
+            ImdsCredentialsProvider::builder().configure(&provider_config(ctx)).build(),
+        )),
+        other => Err(config_error(format!(
+            "credential_source {other} is not one of Environment, EcsContainer, Ec2InstanceMetadata"
+        ))),
+    }
+}
+
+fn config_error(message: String) -> Error {
+    Error::from_source(ErrorCode::InvalidConfig, SourceName::AssumeRole.as_str(), message)
 }

@@ -20,7 +20,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_types::region::Region;
 
 use super::context::ChainContext;
@@ -162,7 +161,37 @@ fn map_error(source: SourceName, error: &CredentialsError) -> Error {
         CredentialsError::InvalidConfiguration(_) => ErrorCode::InvalidConfig,
         _ => ErrorCode::SourceFailed,
     };
-    Error::from_source(code, source.as_str(), DisplayErrorContext(error))
+    let mut words = upstream_words(error);
+    if let Some(status) = http_status(&format!("{error:?}")) {
+        words.push_str(&format!(" (HTTP {status})"));
+    }
+    Error::from_source(code, source.as_str(), words)
+}
+
+/// The HTTP status of the response behind an error, which aws-config keeps
+/// only in the error's `Debug` form. Only the three digits are taken from
+/// it: the rest may quote a response body.
+fn http_status(debug: &str) -> Option<&str> {
+    let start = debug.find("StatusCode(")? + "StatusCode(".len();
+    let digits = debug.get(start..start + 3)?;
+    digits.bytes().all(|b| b.is_ascii_digit()).then_some(digits)
+}
+
+/// The error and its causes, each in its own words, joined by ": "; a cause
+/// whose text is already included is left out (aws-config's errors often
+/// repeat their source's message).
+fn upstream_words(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut words = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let text = next.to_string();
+        if !text.is_empty() && !words.contains(&text) {
+            words.push_str(": ");
+            words.push_str(&text);
+        }
+        cause = next.source();
+    }
+    words
 }
 
 /// Parses an ISO 8601 / RFC 3339 time such as `2026-11-25T21:30:00Z`.
@@ -177,6 +206,14 @@ fn parse_iso8601(text: &str) -> Option<SystemTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_http_status_is_taken_from_the_debug_form_alone() {
+        let debug = r#"ServiceError { raw: Response { status: StatusCode(503), body: b"secret" } }"#;
+        assert_eq!(http_status(debug), Some("503"));
+        assert_eq!(http_status("ProviderError { source: \"no response\" }"), None);
+        assert_eq!(http_status("StatusCode(5"), None);
+    }
 
     #[test]
     fn iso8601_with_zone_and_fraction() {

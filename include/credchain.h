@@ -17,10 +17,24 @@
 
 
 /*
+ The JSON schema version. Bumped only for changes that could break a
+ reader (a field removed, renamed or changing type); adding a field or a
+ pitfall code does not bump it.
+ */
+#define SCHEMA_VERSION 1
+
+/*
  The longest string accepted from a caller. Profile names, hostnames and
  user names are short; a megabyte is a bug or an attack, not a name.
  */
 #define CREDCHAIN_MAX_STRING_BYTES 4096
+
+/*
+ How many tokens the process-wide cache holds: far more distinct
+ (profile, region, host, port, user, kind) combinations than a process
+ normally uses, few enough that a scan on eviction stays cheap.
+ */
+#define DEFAULT_CAPACITY 256
 
 /*
  Result of every fallible call. `CREDCHAIN_OK` is 0; the other numbers are
@@ -205,6 +219,42 @@ credchain_result credchain_invalidate(const char *profile, struct credchain_erro
 const uint64_t *credchain_generation_counter(void);
 
 /*
+ Explains the credential chain for `profile`, as `credchain doctor --json`
+ does: for every source whether it is configured, used, skipped (and
+ why) or failed (with the upstream's words); which source wins; when its
+ credentials expire and whether they refresh automatically; and every
+ pitfall found, each with a stable code. The JSON schema is documented in
+ docs/doctor-json.md (`"schema_version": 1`).
+
+ `profile` is NULL for the default selection (`AWS_DEFAULT_PROFILE`, then
+ `AWS_PROFILE`, then `default`), exactly as for
+ `credchain_get_credentials`. On success `*json` receives a NUL-terminated
+ UTF-8 document to release with `credchain_string_free`; it never contains
+ a secret (the access key id is masked but for its last four characters).
+
+ A chain without credentials is still a successful diagnosis: the result
+ is `CREDCHAIN_OK` and the document's `"ok"` is false. Failures are only
+ invalid arguments, a diagnosis that could not finish (`CREDCHAIN_TIMEOUT`)
+ or a bug; then `*json` is untouched and `*error` (when `error` is not
+ NULL) receives details to release with `credchain_error_free`.
+
+ Only the winning source is fetched, bounded by the fetch timeout
+ (`CREDCHAIN_TIMEOUT_MS`); the cache is neither used nor changed. Blocks
+ the calling thread; must not be called from the log callback.
+ */
+credchain_result credchain_diagnose(const char *profile,
+                                    char **json,
+                                    struct credchain_error **error);
+
+/*
+ Releases a string that credchain allocated (the JSON of
+ `credchain_diagnose`). Accepts NULL. The bytes are zeroed before the
+ memory is freed, so the same function is safe for strings that carry
+ secrets.
+ */
+void credchain_string_free(char *string);
+
+/*
  The error's code; `CREDCHAIN_INVALID_ARGUMENT` for NULL.
  */
 credchain_result credchain_error_code(const struct credchain_error *error);
@@ -235,7 +285,9 @@ const char *credchain_version(void);
 /*
  Installs `callback` for messages up to `max_level` (a
  `credchain_log_level`; larger numbers mean TRACE); NULL turns logging
- off. The callback runs on any thread, including the library's runtime
+ off. Returns once calls into the previous callback have finished (at
+ most a second), so a host may unload its logging afterwards (a Python
+ interpreter at exit). The callback runs on any thread, including the library's runtime
  thread, possibly concurrently; it must be quick and must not call
  credchain. Messages say what was refreshed, from which source and when
  the next refresh is due; they never contain secrets.
@@ -250,6 +302,47 @@ credchain_result credchain_set_log_callback(uint32_t max_level, credchain_log_ca
  from the log callback.
  */
 void credchain_shutdown(void);
+
+/*
+ Signs an RDS / Aurora / RDS Proxy IAM authentication token: a SigV4
+ presigned `GET https://hostname:port/?Action=connect&DBUser=username`
+ (service `rds-db`, valid 900 s) with the scheme cut off, byte for byte
+ as the AWS SDKs make it, signed with the credentials of `profile` (NULL:
+ the default profile), session token included.
+
+ `region` NULL: taken from the hostname (instance, cluster, reader,
+ custom, proxy endpoints, `.amazonaws.com.cn` too), then `AWS_REGION`,
+ `AWS_DEFAULT_REGION`, the profile's `region`; none of them is
+ `CREDCHAIN_INVALID_ARGUMENT` with a message saying so. `signing_time` is
+ Unix seconds, 0 for now. Tokens signed "now" are cached and reused while
+ more than 5 of their 15 minutes remain and the credentials that signed
+ them are still current (never across a rotation or
+ `credchain_invalidate`). On success `*token` receives a string to release
+ with `credchain_string_free`.
+ */
+credchain_result credchain_rds_auth_token(const char *profile,
+                                          const char *hostname,
+                                          uint16_t port,
+                                          const char *username,
+                                          const char *region,
+                                          int64_t signing_time,
+                                          char **token,
+                                          struct credchain_error **error);
+
+/*
+ Signs an Aurora DSQL authentication token for the cluster endpoint
+ `hostname` (`<id>.dsql.<region>.on.aws`): `Action=DbConnectAdmin` when
+ `admin` (to connect as the `admin` role), else `Action=DbConnect`;
+ service `dsql`, no port, valid 900 s. Region, signing time, caching and
+ ownership of `*token` as for `credchain_rds_auth_token`.
+ */
+credchain_result credchain_dsql_auth_token(const char *profile,
+                                           const char *hostname,
+                                           const char *region,
+                                           bool admin,
+                                           int64_t signing_time,
+                                           char **token,
+                                           struct credchain_error **error);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -4,6 +4,7 @@
 //! - [`chain`]: which source applies, in botocore's order, and its credentials;
 //! - [`cache`]: per-profile snapshots, the background refresher;
 //! - [`runtime`]: the one internal runtime and fork handling;
+//! - [`diagnostics`]: `credchain doctor`, the chain explained;
 //! - [`ffi`]: the C ABI;
 //! - [`log`]: the logging hook.
 //!
@@ -12,10 +13,12 @@
 pub mod cache;
 pub mod chain;
 pub mod credentials;
+pub mod diagnostics;
 pub mod error;
 pub mod ffi;
 pub mod log;
 pub mod runtime;
+pub mod token;
 
 use std::sync::Arc;
 

@@ -6,7 +6,8 @@
 //! call sends messages to standard error when no sink has been installed.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{fence, AtomicU32, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
@@ -83,12 +84,26 @@ static SINK: Lazy<ArcSwapOption<LogSink>> = Lazy::new(|| {
     }
 });
 static MAX_LEVEL: AtomicU32 = AtomicU32::new(0);
+/// Calls into a sink in progress, so that replacing the sink can wait for
+/// them: a host tearing down its logging (a Python interpreter at exit)
+/// must not be called afterwards.
+static IN_SINK: AtomicUsize = AtomicUsize::new(0);
+/// How long `set_sink` waits for calls in progress; sinks must be quick.
+const DRAIN_LIMIT: Duration = Duration::from_secs(1);
 
 /// Installs `sink` for messages up to `max_level`; `None` turns logging off.
+/// Returns once calls into the previous sink have finished (waiting at most
+/// a second), so that a host may tear its logging down afterwards. Must not
+/// be called from inside a sink.
 pub fn set_sink(max_level: LogLevel, sink: Option<LogSink>) {
     let level = if sink.is_some() { max_level } else { LogLevel::Off };
     SINK.store(sink.map(Arc::new));
     MAX_LEVEL.store(level as u32, Ordering::Release);
+    fence(Ordering::SeqCst);
+    let deadline = Instant::now() + DRAIN_LIMIT;
+    while IN_SINK.load(Ordering::SeqCst) != 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_micros(200));
+    }
 }
 
 /// Whether a message at `level` would go anywhere.
@@ -102,9 +117,12 @@ pub fn log(level: LogLevel, message: fmt::Arguments<'_>) {
     if !enabled(level) {
         return;
     }
+    IN_SINK.fetch_add(1, Ordering::SeqCst);
+    fence(Ordering::SeqCst);
     if let Some(sink) = SINK.load_full() {
         sink(level, &message.to_string());
     }
+    IN_SINK.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// An error message.

@@ -22,7 +22,9 @@ pub extern "C" fn credchain_version() -> *const c_char {
 
 /// Installs `callback` for messages up to `max_level` (a
 /// `credchain_log_level`; larger numbers mean TRACE); NULL turns logging
-/// off. The callback runs on any thread, including the library's runtime
+/// off. Returns once calls into the previous callback have finished (at
+/// most a second), so a host may unload its logging afterwards (a Python
+/// interpreter at exit). The callback runs on any thread, including the library's runtime
 /// thread, possibly concurrently; it must be quick and must not call
 /// credchain. Messages say what was refreshed, from which source and when
 /// the next refresh is due; they never contain secrets.

@@ -8,7 +8,9 @@
 //! between OS threads); every `*_free` accepts NULL.
 
 pub mod credentials;
+pub mod diagnose;
 pub mod error;
 pub mod guard;
 pub mod lifecycle;
+pub mod token;
 pub mod types;

@@ -77,3 +77,11 @@ def test_header_compiles_alone(tmp_path: Path, compiler: str, flags: list, suffi
     result = subprocess.run([compiler, *flags, "-Wall", "-Wextra", "-Werror", "-pedantic", f"-I{INCLUDE}",
                              "-fsyntax-only", str(source)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_auth_tokens_through_the_c_abi(tmp_path: Path) -> None:
+    """The SDKs' published vector, DSQL actions, reuse of a token signed now,
+    and the exact errors for bad arguments (tests/c/token_test.c)."""
+    result = run("token_test", clean_env(tmp_path, AWS_ACCESS_KEY_ID="akid", AWS_SECRET_ACCESS_KEY="secret"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"token_test: \d+ passed, 0 failed", result.stdout), result.stdout

@@ -3,15 +3,26 @@
 //! the refresher.
 
 mod args;
+mod demo;
+mod doctor;
 mod get;
 mod output;
+mod token;
 
 use args::Args;
 
 const USAGE: &str = "usage: credchain <command> [options]
 
 commands:
+  doctor [--profile P] [--json]                   explain which source wins, why, and every pitfall found
+                                                  (exit 0: credentials resolve, no error-level pitfall; 1 otherwise;
+                                                  JSON schema: docs/doctor-json.md)
+  demo [--seconds N]                              watch the refresher rotate short-lived fake credentials
+                                                  (offline, throw-away HOME; default 35 s)
   get [--profile P] [--format process|env|json]   print the credentials the chain resolves
+  token rds --hostname H --port N --username U [--region R] [--profile P] [--signing-time T]
+  token dsql --hostname H [--admin] [--region R] [--profile P] [--signing-time T]
+                                                  print an IAM database auth token (as the aws CLI does)
   version                                         print the library version
 ";
 
@@ -21,6 +32,11 @@ fn main() {
     let args = Args::new(argv.collect());
     let outcome = match command.as_deref() {
         Some("get") => get::run(args),
+        Some("doctor") => doctor::run(args),
+        Some("demo") => demo::run(args),
+        Some("token") => token::run(args),
+        // The demo's fake upstream (its credential_process); not for users.
+        Some("__mint-fake") => demo::mint_fake(args),
         Some("version") => {
             println!("credchain {}", env!("CARGO_PKG_VERSION"));
             Ok(0)

@@ -1,0 +1,309 @@
+//! `credchain doctor` and `credchain_diagnose`: walks the chain in order
+//! and explains, for every source, whether it is configured, whether it
+//! answered, was skipped (and why) or failed (in the upstream's words);
+//! which source wins, when its credentials expire and whether they renew
+//! themselves; and every pitfall found.
+//!
+//! Only the winning source is fetched, bounded by the cache's fetch timeout;
+//! every other source is decided offline by its `detect`. The doctor does
+//! not go through the cache: it reports what the chain finds now, without
+//! disturbing (or being hidden by) the credentials the process serves.
+//!
+//! - `report.rs`: the model (and the JSON field order);
+//! - `pitfalls.rs`: the checks, each with a stable code;
+//! - `render.rs`: JSON and the human table;
+//! - `shell.rs`: how `credential_process` is split into words.
+
+pub mod pitfalls;
+pub mod render;
+pub mod report;
+pub mod shell;
+
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime};
+
+pub use report::{Pitfall, Report, Severity, Status, SCHEMA_VERSION};
+
+use crate::cache::settings::settings;
+use crate::chain::context::expand_home;
+use crate::chain::environment::EnvVars;
+use crate::chain::{self, ChainContext, Detection, ProfileOrigin, SelectedProfile, SourceName, ORDER};
+use crate::credentials::{mask_access_key, unix_seconds, Credentials};
+use crate::error::{Error, ErrorCode, Result};
+use crate::runtime;
+use report::{CredentialsReport, ErrorReport, FileReport, FilesReport, ProfileReport, SourceReport};
+
+/// Diagnoses the chain for `profile` (`None`: the ambient selection, as
+/// [`crate::get_credentials`] makes it). Blocks the calling thread for at
+/// most the fetch timeout plus a margin; must not be called from the log
+/// sink or from inside the library's runtime.
+///
+/// Fails only when the diagnosis itself cannot run (the runtime stopped
+/// under it); a chain without credentials is a successful diagnosis.
+pub fn diagnose(profile: Option<&str>) -> Result<Report> {
+    let fetch_timeout = settings().fetch_timeout;
+    let (_, handle) = runtime::handle();
+    let (sender, receiver) = mpsc::channel();
+    let profile = profile.map(str::to_owned);
+    // On the library's runtime, not a private one: the IMDS provider is kept
+    // per runtime, and aws-config's clients must live on the runtime that
+    // drives them.
+    handle.spawn(async move {
+        let _ = sender.send(diagnose_async(profile.as_deref(), fetch_timeout).await);
+    });
+    // The fetch is bounded by `fetch_timeout`; the rest is reading a few
+    // files. The margin only guards against a stalled runtime.
+    match receiver.recv_timeout(fetch_timeout + Duration::from_secs(5)) {
+        Ok(report) => Ok(report),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::new(
+            ErrorCode::Timeout,
+            format!("the diagnosis did not finish within {} ms", (fetch_timeout + Duration::from_secs(5)).as_millis()),
+        )),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Err(Error::internal("the diagnosis stopped before it finished (runtime shut down or a bug)"))
+        }
+    }
+}
+
+/// What `detect` said about one source, kept for the pitfall checks.
+#[derive(Debug)]
+pub enum Detected {
+    /// The source does not apply; why.
+    NotConfigured(String),
+    /// The source applies; the credentials when they were read offline.
+    Configured {
+        /// Credentials already read from the environment or a file.
+        ready: Option<Credentials>,
+    },
+    /// Its configuration is broken (half a key pair, a role without a
+    /// token file...): the chain stops there if it gets there.
+    Broken(Error),
+    /// The shared files could not be read, so nothing could be decided.
+    Unknown,
+}
+
+impl Detected {
+    fn from_detection(detection: &Result<Detection>) -> Detected {
+        match detection {
+            Ok(Detection::NotConfigured(why)) => Detected::NotConfigured(why.clone()),
+            Ok(Detection::Configured(chain::Plan::Ready(credentials))) => {
+                Detected::Configured { ready: Some(credentials.clone()) }
+            }
+            Ok(Detection::Configured(_)) => Detected::Configured { ready: None },
+            Err(error) => Detected::Broken(error.clone()),
+        }
+    }
+
+    /// Whether something is configured for the source (broken counts).
+    pub fn configured(&self) -> Option<bool> {
+        match self {
+            Detected::NotConfigured(_) => Some(false),
+            Detected::Configured { .. } | Detected::Broken(_) => Some(true),
+            Detected::Unknown => None,
+        }
+    }
+}
+
+/// Everything the walk found, which the pitfall checks read.
+#[derive(Debug)]
+pub struct Walk {
+    /// The context, when the shared files could be read.
+    pub ctx: Option<ChainContext>,
+    /// The environment (also when the context could not be loaded).
+    pub env: EnvVars,
+    /// The selected profile.
+    pub profile: SelectedProfile,
+    /// Each source's detection, in order.
+    pub detections: Vec<(SourceName, Detected)>,
+    /// The source that answered and its credentials.
+    pub winner: Option<(SourceName, Credentials)>,
+    /// When the winner's fetch finished.
+    pub fetched_at: SystemTime,
+    /// The chain's failure.
+    pub error: Option<Error>,
+    /// The source whose failure (fetch or broken configuration) stopped the
+    /// chain.
+    pub failed_source: Option<SourceName>,
+    /// The selected profile was named and exists in neither file.
+    pub profile_missing: bool,
+}
+
+/// Diagnoses on the current async runtime.
+pub async fn diagnose_async(profile: Option<&str>, fetch_timeout: Duration) -> Report {
+    let walk = walk(profile, fetch_timeout).await;
+    let now = SystemTime::now();
+    let pitfalls = pitfalls::find(&walk, now);
+    build_report(&walk, pitfalls, now)
+}
+
+/// Walks the chain as `chain::resolve_in` does, deciding every source
+/// offline and fetching only the first that applies.
+async fn walk(explicit: Option<&str>, fetch_timeout: Duration) -> Walk {
+    let (_, loaded) = ChainContext::load(explicit).await;
+    let env = EnvVars::capture();
+    let mut walk = Walk {
+        profile: SelectedProfile::select(explicit, &env),
+        env,
+        ctx: None,
+        detections: Vec::new(),
+        winner: None,
+        fetched_at: SystemTime::now(),
+        error: None,
+        failed_source: None,
+        profile_missing: false,
+    };
+    let ctx = match loaded {
+        Ok(ctx) => ctx,
+        Err(error) => {
+            walk.detections = ORDER.iter().map(|&s| (s, Detected::Unknown)).collect();
+            walk.error = Some(error);
+            return walk;
+        }
+    };
+    walk.profile = ctx.profile.clone();
+    if let Err(error) = chain::check_profile_exists(&ctx) {
+        walk.profile_missing = true;
+        walk.error = Some(error);
+    }
+    for source in ORDER {
+        let detection = chain::sources::detect(source, &ctx);
+        walk.detections.push((source, Detected::from_detection(&detection)));
+        if walk.error.is_some() || walk.winner.is_some() {
+            continue;
+        }
+        match detection {
+            Ok(Detection::NotConfigured(_)) => {}
+            Ok(Detection::Configured(plan)) => {
+                match chain::fetch_with_deadline(source, plan, &ctx, fetch_timeout).await {
+                    Ok(credentials) => walk.winner = Some((source, credentials)),
+                    Err(error) => {
+                        walk.error = Some(error);
+                        walk.failed_source = Some(source);
+                    }
+                }
+                walk.fetched_at = SystemTime::now();
+            }
+            Err(error) => {
+                walk.error = Some(error);
+                walk.failed_source = Some(source);
+            }
+        }
+    }
+    if walk.winner.is_none() && walk.error.is_none() {
+        walk.error = Some(Error::no_credentials());
+    }
+    walk.ctx = Some(ctx);
+    walk
+}
+
+/// Why the sources after the one that settled the chain were not asked.
+fn not_reached(walk: &Walk) -> String {
+    if let Some((winner, _)) = &walk.winner {
+        return format!("not reached: {winner} answered first");
+    }
+    if walk.profile_missing {
+        return format!("not reached: the profile {} was not found", walk.profile.name);
+    }
+    match walk.failed_source {
+        Some(source) => format!("not reached: {source} failed first"),
+        None => "not reached: the shared config files could not be read".to_owned(),
+    }
+}
+
+fn source_rows(walk: &Walk) -> Vec<SourceReport> {
+    let winner = walk.winner.as_ref().map(|(s, _)| *s);
+    walk.detections
+        .iter()
+        .enumerate()
+        .map(|(index, (source, detected))| {
+            let (status, reason) = if Some(*source) == winner {
+                (Status::Used, None)
+            } else if Some(*source) == walk.failed_source {
+                let message = walk.error.as_ref().map(|e| e.message().to_owned());
+                (Status::Failed, message)
+            } else {
+                let reason = match detected {
+                    Detected::NotConfigured(why) => why.clone(),
+                    Detected::Configured { .. } | Detected::Unknown => not_reached(walk),
+                    Detected::Broken(error) => {
+                        format!("{}; its configuration is broken too: {}", not_reached(walk), error.message())
+                    }
+                };
+                (Status::Skipped, Some(reason))
+            };
+            SourceReport {
+                position: index + 1,
+                name: source.as_str(),
+                configured: detected.configured(),
+                status,
+                reason,
+                refreshes_automatically: source.refreshes_itself(),
+            }
+        })
+        .collect()
+}
+
+fn build_report(walk: &Walk, pitfalls: Vec<Pitfall>, now: SystemTime) -> Report {
+    let (config_path, credentials_path) = shared_file_paths(walk);
+    let exists = |path: &std::path::Path| path.exists();
+    let credentials = walk.winner.as_ref().map(|(source, credentials)| CredentialsReport {
+        source: source.as_str(),
+        access_key_id: mask_access_key(&credentials.access_key_id),
+        session_token: credentials.session_token.is_some(),
+        account_id: credentials.account_id.clone(),
+        expiration: credentials.expiration.map(rfc3339),
+        expires_in_seconds: credentials.expiration.map(|at| unix_seconds(at) - unix_seconds(now)),
+        refreshes_automatically: source.refreshes_itself(),
+    });
+    let ok = walk.winner.is_some() && !pitfalls.iter().any(|p| p.severity == Severity::Error);
+    Report {
+        schema_version: SCHEMA_VERSION,
+        credchain_version: env!("CARGO_PKG_VERSION"),
+        ok,
+        profile: ProfileReport {
+            name: walk.profile.name.clone(),
+            origin: origin_name(walk.profile.origin),
+            in_config_file: walk.ctx.as_ref().map(|c| c.config_profile().is_some()),
+            in_credentials_file: walk.ctx.as_ref().map(|c| c.credentials_profile().is_some()),
+        },
+        files: FilesReport {
+            config: FileReport { path: config_path.display().to_string(), exists: exists(&config_path) },
+            credentials: FileReport { path: credentials_path.display().to_string(), exists: exists(&credentials_path) },
+        },
+        sources: source_rows(walk),
+        winner: walk.winner.as_ref().map(|(s, _)| s.as_str()),
+        credentials,
+        error: walk.error.as_ref().map(ErrorReport::from),
+        pitfalls,
+    }
+}
+
+/// The shared files' paths: the context's, or (when it could not be
+/// loaded) worked out the same way from the environment.
+pub fn shared_file_paths(walk: &Walk) -> (std::path::PathBuf, std::path::PathBuf) {
+    match &walk.ctx {
+        Some(ctx) => (ctx.config.path.clone(), ctx.credentials.path.clone()),
+        None => (
+            expand_home(walk.env.non_empty("AWS_CONFIG_FILE").unwrap_or("~/.aws/config"), &walk.env),
+            expand_home(walk.env.non_empty("AWS_SHARED_CREDENTIALS_FILE").unwrap_or("~/.aws/credentials"), &walk.env),
+        ),
+    }
+}
+
+/// The JSON name of a profile origin.
+pub fn origin_name(origin: ProfileOrigin) -> &'static str {
+    match origin {
+        ProfileOrigin::Caller => "caller",
+        ProfileOrigin::Variable(name) => name,
+        ProfileOrigin::Default => "default",
+    }
+}
+
+/// RFC 3339 in UTC with a `Z`, to the second.
+pub fn rfc3339(at: SystemTime) -> String {
+    let moment =
+        time::OffsetDateTime::from_unix_timestamp(unix_seconds(at)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    moment
+        .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
+        .unwrap_or_default()
+}

@@ -1,0 +1,122 @@
+//! The report as JSON (`doctor --json`, `credchain_diagnose`) and as a
+//! table for people.
+
+use std::fmt::Write as _;
+
+use super::report::{Report, Severity, Status};
+
+/// The JSON document described in `docs/doctor-json.md`, pretty-printed
+/// (two-space indent, fields in a fixed order, no trailing newline).
+pub fn to_json(report: &Report) -> String {
+    // Serializing plain structs of strings, numbers and options cannot fail.
+    serde_json::to_string_pretty(report).unwrap_or_else(|_| "{\"schema_version\":1,\"ok\":false}".to_owned())
+}
+
+/// A readable report: files, one line per source, the winner's
+/// credentials, the pitfalls and the verdict.
+pub fn to_table(report: &Report) -> String {
+    let mut out = String::new();
+    let profile = &report.profile;
+    let chosen = match profile.origin {
+        "caller" => "named by the caller".to_owned(),
+        "default" => "no profile named: the default".to_owned(),
+        variable => format!("from {variable}"),
+    };
+    let _ = writeln!(out, "credchain doctor {}: profile {} ({chosen})", report.credchain_version, profile.name);
+    for (label, file) in [("config file", &report.files.config), ("credentials file", &report.files.credentials)] {
+        let _ = writeln!(out, "  {label:<17} {}{}", file.path, if file.exists { "" } else { " (missing)" });
+    }
+    out.push('\n');
+    let width = report.sources.iter().map(|s| s.name.len()).max().unwrap_or(6).max(6);
+    let _ =
+        writeln!(out, "  {:>2}  {:<width$}  {:<10}  {:<7}  refreshes  detail", "#", "source", "configured", "status");
+    for source in &report.sources {
+        let configured = match source.configured {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "?",
+        };
+        let status = match source.status {
+            Status::Used => "USED",
+            other => other.as_str(),
+        };
+        let refreshes = if source.refreshes_automatically { "yes" } else { "no" };
+        let detail = source.reason.as_deref().unwrap_or("answered: its credentials are the chain's");
+        let _ = writeln!(
+            out,
+            "  {:>2}  {:<width$}  {configured:<10}  {status:<7}  {refreshes:<9}  {detail}",
+            source.position, source.name
+        );
+    }
+    out.push('\n');
+    match (&report.credentials, &report.error) {
+        (Some(credentials), _) => {
+            let _ = writeln!(out, "winner: {}", credentials.source);
+            let _ = writeln!(out, "  access key    {}", credentials.access_key_id);
+            let kind = if credentials.session_token { "temporary (session token present)" } else { "no session token" };
+            let _ = writeln!(out, "  kind          {kind}");
+            if let Some(account) = &credentials.account_id {
+                let _ = writeln!(out, "  account       {account}");
+            }
+            let expiry = match (&credentials.expiration, credentials.expires_in_seconds) {
+                (Some(at), Some(seconds)) if seconds > 0 => format!("{at} (in {})", human_duration(seconds)),
+                (Some(at), _) => format!("{at} (EXPIRED)"),
+                _ => "never".to_owned(),
+            };
+            let _ = writeln!(out, "  expires       {expiry}");
+            let refresh = match (credentials.refreshes_automatically, credentials.expiration.is_some()) {
+                (true, _) => format!("automatic: credchain asks {} again before they expire", credentials.source),
+                (false, true) => "NONE: static values, they stop working at their expiry".to_owned(),
+                (false, false) => {
+                    "not needed (long-term keys); files and variables are re-read when they change".to_owned()
+                }
+            };
+            let _ = writeln!(out, "  refresh       {refresh}");
+        }
+        (None, Some(error)) => {
+            let _ = writeln!(out, "no credentials: {} ({})", error.message, error.code);
+        }
+        (None, None) => {
+            let _ = writeln!(out, "no credentials");
+        }
+    }
+    out.push('\n');
+    if report.pitfalls.is_empty() {
+        let _ = writeln!(out, "pitfalls: none");
+    } else {
+        let _ = writeln!(out, "pitfalls:");
+        for pitfall in &report.pitfalls {
+            let label = match pitfall.severity {
+                Severity::Error => "ERROR",
+                Severity::Warning => "warning",
+                Severity::Info => "info",
+            };
+            let _ = writeln!(out, "  [{label}] {}: {}", pitfall.code, pitfall.message);
+        }
+    }
+    let verdict = if report.ok { "OK" } else { "PROBLEM" };
+    let _ = writeln!(out, "\nresult: {verdict} (exit {})", report.exit_code());
+    out
+}
+
+/// "4 min 59 s", "2 h 0 min", "12 s".
+fn human_duration(seconds: i64) -> String {
+    let (h, m, s) = (seconds / 3600, (seconds % 3600) / 60, seconds % 60);
+    match (h, m) {
+        (0, 0) => format!("{s} s"),
+        (0, _) => format!("{m} min {s} s"),
+        _ => format!("{h} h {m} min"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(12), "12 s");
+        assert_eq!(human_duration(299), "4 min 59 s");
+        assert_eq!(human_duration(7260), "2 h 1 min");
+    }
+}

@@ -1,0 +1,210 @@
+//! The doctor's report: what it found, as plain data. `render.rs` turns it
+//! into JSON (the stable schema of `docs/doctor-json.md`) or a table.
+//!
+//! Field order here is the order in the JSON output. Nothing in the report
+//! is secret: the access key id is masked, secret keys and tokens are only
+//! ever reported as present or absent, and `credential_process` commands
+//! (which may carry secrets as arguments) are never copied.
+
+use serde::Serialize;
+
+/// The JSON schema version. Bumped only for changes that could break a
+/// reader (a field removed, renamed or changing type); adding a field or a
+/// pitfall code does not bump it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything `credchain doctor` reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The library's version.
+    pub credchain_version: &'static str,
+    /// Credentials resolved and no pitfall has severity `error`.
+    pub ok: bool,
+    /// The profile the chain reads.
+    pub profile: ProfileReport,
+    /// The two shared files.
+    pub files: FilesReport,
+    /// Every source of the chain, in the chain's order.
+    pub sources: Vec<SourceReport>,
+    /// The source that answered, if any.
+    pub winner: Option<&'static str>,
+    /// The winner's credentials, masked.
+    pub credentials: Option<CredentialsReport>,
+    /// Why the chain has no credentials, if it has none.
+    pub error: Option<ErrorReport>,
+    /// Every pitfall found, errors first.
+    pub pitfalls: Vec<Pitfall>,
+}
+
+impl Report {
+    /// The doctor's exit status: 0 when [`Report::ok`], 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        if self.ok {
+            0
+        } else {
+            1
+        }
+    }
+
+    /// Whether a pitfall with `code` was found.
+    pub fn has_pitfall(&self, code: &str) -> bool {
+        self.pitfalls.iter().any(|p| p.code == code)
+    }
+}
+
+/// The selected profile.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProfileReport {
+    /// Its name.
+    pub name: String,
+    /// What chose it: `caller`, `AWS_DEFAULT_PROFILE`, `AWS_PROFILE` or
+    /// `default`.
+    pub origin: &'static str,
+    /// Whether the config file has a section for it (`null` when the files
+    /// could not be read).
+    pub in_config_file: Option<bool>,
+    /// Whether the credentials file has a section for it (`null` as above).
+    pub in_credentials_file: Option<bool>,
+}
+
+/// The shared config and credentials files.
+#[derive(Clone, Debug, Serialize)]
+pub struct FilesReport {
+    /// `AWS_CONFIG_FILE` or `~/.aws/config`.
+    pub config: FileReport,
+    /// `AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`.
+    pub credentials: FileReport,
+}
+
+/// One file.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileReport {
+    /// Where it is, or would be.
+    pub path: String,
+    /// Whether it exists.
+    pub exists: bool,
+}
+
+/// What happened to one source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// It answered: its credentials are the chain's.
+    Used,
+    /// It was not asked: not configured, or an earlier source settled the
+    /// chain first.
+    Skipped,
+    /// It was configured and failed; the chain stops there (as in botocore).
+    Failed,
+}
+
+impl Status {
+    /// The lower-case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Used => "used",
+            Status::Skipped => "skipped",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// One source's line.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceReport {
+    /// 1-based place in the chain.
+    pub position: usize,
+    /// botocore's method name.
+    pub name: &'static str,
+    /// Whether its configuration is present (`null` when the shared files
+    /// could not be read, so nothing could be decided).
+    pub configured: Option<bool>,
+    /// Used, skipped or failed.
+    pub status: Status,
+    /// Why skipped, or the failure's message; `null` for the winner.
+    pub reason: Option<String>,
+    /// Whether credentials from this source renew themselves.
+    pub refreshes_automatically: bool,
+}
+
+/// The winner's credentials, without anything secret.
+#[derive(Clone, Debug, Serialize)]
+pub struct CredentialsReport {
+    /// The source that produced them.
+    pub source: &'static str,
+    /// The access key id, all but the last four characters masked.
+    pub access_key_id: String,
+    /// Whether a session token is present (temporary credentials).
+    pub session_token: bool,
+    /// The account id, when the source knows it (not a secret).
+    pub account_id: Option<String>,
+    /// Expiry as RFC 3339 UTC, `null` for credentials that never expire.
+    pub expiration: Option<String>,
+    /// Seconds from the report to the expiry (negative once expired).
+    pub expires_in_seconds: Option<i64>,
+    /// Whether they renew themselves (the source asked again) rather than
+    /// stopping to work at their expiry.
+    pub refreshes_automatically: bool,
+}
+
+/// Why the chain has no credentials.
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorReport {
+    /// The stable error code name (`no-credentials`, `profile-not-found`...).
+    pub code: &'static str,
+    /// The same code's number in the C ABI.
+    pub number: u32,
+    /// The message, with the upstream's own words where one failed.
+    pub message: String,
+    /// The source that failed, if the failure belongs to one.
+    pub source: Option<&'static str>,
+}
+
+impl From<&crate::error::Error> for ErrorReport {
+    fn from(error: &crate::error::Error) -> Self {
+        ErrorReport {
+            code: error.code().name(),
+            number: error.code() as u32,
+            message: error.message().to_owned(),
+            source: error.source_name(),
+        }
+    }
+}
+
+/// How much a pitfall matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Connections fail (or will): the doctor exits 1.
+    Error,
+    /// Works now, will break or surprise later.
+    Warning,
+    /// Worth knowing; nothing to fix.
+    Info,
+}
+
+impl Severity {
+    /// The lower-case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// One problem found, with what to do instead.
+#[derive(Clone, Debug, Serialize)]
+pub struct Pitfall {
+    /// A stable code (see `docs/doctor-json.md`).
+    pub code: &'static str,
+    /// How much it matters.
+    pub severity: Severity,
+    /// The source it concerns, if one.
+    pub source: Option<&'static str>,
+    /// What is wrong and what to do instead.
+    pub message: String,
+}

@@ -1,0 +1,103 @@
+//! Tokens signed with the process-wide credentials: the glue between the
+//! pure signing code of this module and the cache, shared by the C ABI and
+//! the `credchain token` command.
+
+use std::time::SystemTime;
+
+use super::{
+    dsql_token, rds_token, resolve_region, signing_time_from_unix, AuthToken, RegionSources, SigningCredentials,
+    TokenCache, TokenError, TokenErrorKind, TokenKey,
+};
+use crate::chain::context::ChainContext;
+use crate::credentials::Snapshot;
+use crate::error::{Error, ErrorCode, Result};
+use crate::runtime;
+
+/// What to sign for.
+#[derive(Clone, Copy, Debug)]
+pub enum Target<'a> {
+    /// RDS, Aurora or RDS Proxy: `host:port` and a database user.
+    Rds { port: u16, user: &'a str },
+    /// Aurora DSQL, as the `admin` role or another one.
+    Dsql { admin: bool },
+}
+
+/// Signs a token for `host` with the credentials of `profile` (`None`: the
+/// default profile). `signing_time` is Unix seconds, or 0 for now; only
+/// "now" tokens are cached, and a cached token is reused only while it has
+/// ample life left and the credentials that signed it are still current.
+pub fn auth_token(
+    profile: Option<&str>,
+    host: &str,
+    region: Option<&str>,
+    target: Target<'_>,
+    signing_time: i64,
+) -> Result<AuthToken> {
+    let fixed_time = signing_time_from_unix(signing_time).map_err(convert)?;
+    let region = signing_region(profile, host, region)?;
+    let snapshot = crate::get_credentials(profile)?;
+    let sign = |at: SystemTime| sign_with(&snapshot, host, &region, target, at);
+    match fixed_time {
+        Some(at) => sign(at),
+        None => {
+            let now = SystemTime::now();
+            let key = match target {
+                Target::Rds { port, user } => TokenKey::rds(profile, &region, host, port, user),
+                Target::Dsql { admin } => TokenKey::dsql(profile, &region, host, admin),
+            };
+            TokenCache::global().get_or_sign(&key, snapshot.id(), now, || sign(now))
+        }
+    }
+}
+
+fn sign_with(snapshot: &Snapshot, host: &str, region: &str, target: Target<'_>, at: SystemTime) -> Result<AuthToken> {
+    let credentials = snapshot.credentials();
+    let signing = SigningCredentials {
+        access_key_id: &credentials.access_key_id,
+        secret_access_key: &credentials.secret_access_key,
+        session_token: credentials.session_token.as_deref().map(String::as_str),
+    };
+    let signed = match target {
+        Target::Rds { port, user } => rds_token(&signing, host, port, user, region, at),
+        Target::Dsql { admin } => dsql_token(&signing, host, region, admin, at),
+    };
+    signed.map_err(convert)
+}
+
+/// The region: the argument, the host name, `AWS_REGION`,
+/// `AWS_DEFAULT_REGION`, then the profile's `region`. The profile's files
+/// are read only when nothing earlier names a region.
+fn signing_region(profile: Option<&str>, host: &str, explicit: Option<&str>) -> Result<String> {
+    let aws_region = std::env::var("AWS_REGION").ok();
+    let aws_default_region = std::env::var("AWS_DEFAULT_REGION").ok();
+    let mut sources = RegionSources {
+        explicit,
+        aws_region: aws_region.as_deref(),
+        aws_default_region: aws_default_region.as_deref(),
+        profile_region: None,
+    };
+    match resolve_region(host, &sources) {
+        Err(error) if error.kind() == TokenErrorKind::NoRegion => {
+            let profile_region = region_of_profile(profile);
+            sources.profile_region = profile_region.as_deref();
+            resolve_region(host, &sources).map(|r| r.region).map_err(convert)
+        }
+        other => other.map(|r| r.region).map_err(convert),
+    }
+}
+
+/// The `region` key of the profile, read through the same profile parser
+/// the chain uses.
+fn region_of_profile(profile: Option<&str>) -> Option<String> {
+    let (_, handle) = runtime::handle();
+    let (_, context) = handle.block_on(ChainContext::load(profile));
+    context.ok()?.profile_value("region").map(str::to_owned)
+}
+
+fn convert(error: TokenError) -> Error {
+    let code = match error.kind() {
+        TokenErrorKind::InvalidArgument | TokenErrorKind::NoRegion => ErrorCode::InvalidArgument,
+        TokenErrorKind::Signing => ErrorCode::Internal,
+    };
+    Error::new(code, error.message())
+}

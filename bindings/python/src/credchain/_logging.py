@@ -1,0 +1,121 @@
+"""Route libcredchain's log callback into the standard ``logging`` module.
+
+Records go to the logger named ``credchain``.  The library calls the callback
+from any thread, including its own background refresher thread; ctypes takes
+the GIL for the duration of the call.  The CFUNCTYPE object below is a module
+global and is never released, so the library can never call freed memory.
+At interpreter exit the callback is detached first, so the library does not
+call into a finalizing interpreter.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import logging
+import threading
+import time
+from typing import Optional
+
+from . import _ffi
+
+#: The logger every library record goes to.
+LOGGER = logging.getLogger("credchain")
+
+#: Python level used for the library's TRACE records (below DEBUG).
+TRACE = 5
+if logging.getLevelName(TRACE) == f"Level {TRACE}":
+    logging.addLevelName(TRACE, "TRACE")
+
+_TO_PYTHON = {
+    _ffi.LOG_ERROR: logging.ERROR,
+    _ffi.LOG_WARN: logging.WARNING,
+    _ffi.LOG_INFO: logging.INFO,
+    _ffi.LOG_DEBUG: logging.DEBUG,
+    _ffi.LOG_TRACE: TRACE,
+}
+
+
+def library_level_for(python_level: int) -> int:
+    """The most verbose library level that a Python level lets through."""
+    if python_level <= TRACE:
+        return _ffi.LOG_TRACE
+    if python_level <= logging.DEBUG:
+        return _ffi.LOG_DEBUG
+    if python_level <= logging.INFO:
+        return _ffi.LOG_INFO
+    if python_level <= logging.WARNING:
+        return _ffi.LOG_WARN
+    if python_level <= logging.ERROR:
+        return _ffi.LOG_ERROR
+    return _ffi.LOG_OFF
+
+
+# Callbacks currently running Python code (changed only with the GIL held).
+_in_flight = [0]
+
+
+def _on_log(level: int, message: Optional[int]) -> None:
+    # Called from C on any thread: must never raise.
+    _in_flight[0] += 1
+    try:
+        python_level = _TO_PYTHON.get(level, logging.DEBUG)
+        if LOGGER.isEnabledFor(python_level):
+            text = ctypes.string_at(message).decode("utf-8", errors="replace") if message else ""
+            LOGGER.log(python_level, "%s", text)
+    except BaseException:  # noqa: BLE001 - nothing may propagate into C
+        pass
+    finally:
+        _in_flight[0] -= 1
+
+
+# Kept for the life of the process (the library holds a raw pointer to it).
+CALLBACK = _ffi.LOG_CALLBACK(_on_log)
+_NULL_CALLBACK = _ffi.LOG_CALLBACK()  # a NULL function pointer
+
+_lock = threading.Lock()
+_lib: Optional[_ffi.Library] = None
+_atexit_registered = False
+
+
+def set_level(lib: _ffi.Library, python_level: Optional[int] = None) -> int:
+    """Tell the library which records to send; returns the library level used.
+
+    ``python_level`` None means the ``credchain`` logger's effective level.
+    """
+    global _lib, _atexit_registered
+    if python_level is None:
+        python_level = LOGGER.getEffectiveLevel()
+    max_level = library_level_for(python_level)
+    with _lock:
+        callback = CALLBACK if max_level != _ffi.LOG_OFF else _NULL_CALLBACK
+        lib.cdll.credchain_set_log_callback(max_level, callback)
+        _lib = lib
+        if not _atexit_registered:
+            atexit.register(_detach)
+            _atexit_registered = True
+    return max_level
+
+
+def _detach() -> None:
+    """At exit: stop the library calling into Python, and let callbacks drain.
+
+    A callback still running (or about to take the GIL) when the interpreter
+    finalizes would be ended with pthread_exit() by CPython < 3.14, whose
+    forced unwind through the library's frames aborts the process.  So the
+    callback is removed first, then the GIL is released briefly until no
+    callback has been running for a few consecutive checks (at most ~0.2 s).
+    """
+    lib = _lib
+    if lib is None:
+        return
+    try:
+        lib.cdll.credchain_set_log_callback(_ffi.LOG_OFF, _NULL_CALLBACK)
+    except Exception:  # noqa: BLE001
+        return
+    quiet = 0
+    for _ in range(100):
+        time.sleep(0.002)
+        quiet = quiet + 1 if _in_flight[0] == 0 else 0
+        if quiet >= 3:
+            break

@@ -1,0 +1,188 @@
+package dev.credchain;
+
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.PointerByReference;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The process-wide AWS credential chain of libcredchain, for Java.
+ *
+ * <p>Every method is static and thread-safe. The first call loads the native library (see
+ * {@link #libraryLocation()} for where it looks) and routes its log to java.util.logging, logger
+ * {@code dev.credchain}.
+ *
+ * <h2>Hot path</h2>
+ *
+ * <p>The library bumps a 64-bit generation counter whenever any cached snapshot changes (refresh,
+ * rotation, invalidate, fork). This class maps that counter once and reads it as plain memory, so
+ * a repeated {@link #getCredentials(String)} for a profile whose generation has not moved and whose
+ * credentials are more than {@value #EXPIRY_MARGIN_MILLIS} ms from expiry returns the same
+ * {@link Credentials} object without any call into native code. Otherwise it asks the library,
+ * copies the strings out, frees the native snapshot at once and caches the copy.
+ */
+public final class CredChain {
+  /** Cached credentials are not reused within this margin of their expiry. */
+  static final long EXPIRY_MARGIN_MILLIS = 1000;
+
+  /** The key under which the ambient default profile (a {@code null} profile) is cached. */
+  private static final Object DEFAULT_PROFILE = new Object();
+
+  private static final ConcurrentHashMap<Object, Entry> CACHE = new ConcurrentHashMap<>();
+
+  /** Calls of credchain_get_credentials, for tests that check the hot path stays in Java. */
+  static final AtomicLong NATIVE_GETS = new AtomicLong();
+
+  private static final Logger LOG = Logger.getLogger("dev.credchain");
+
+  private CredChain() {}
+
+  /** One cached answer: immutable, replaced whole. */
+  private static final class Entry {
+    final long generation;
+    final Credentials credentials;
+    /** Epoch millis after which the entry is not reused; Long.MAX_VALUE for non-expiring. */
+    final long reuseUntilMillis;
+
+    Entry(long generation, Credentials credentials) {
+      this.generation = generation;
+      this.credentials = credentials;
+      long exp = credentials.expirationEpochSeconds();
+      this.reuseUntilMillis = exp == 0 ? Long.MAX_VALUE : exp * 1000 - EXPIRY_MARGIN_MILLIS;
+    }
+  }
+
+  /**
+   * The credentials of the default profile ({@code AWS_DEFAULT_PROFILE}, else {@code AWS_PROFILE},
+   * else {@code default}), from the first source of the chain that has them.
+   *
+   * @throws CredChainException when no source has credentials, a source fails, ...
+   */
+  public static Credentials getCredentials() {
+    return getCredentials(null);
+  }
+
+  /**
+   * The credentials of the named profile. A named profile skips the environment-variable source;
+   * a profile that exists in neither file is {@link CredChainException.Code#PROFILE_NOT_FOUND}.
+   *
+   * @param profile the profile name, or {@code null} for the default profile. Any other string,
+   *     including {@code ""}, is passed to the library as given. A string with a NUL character or
+   *     an unpaired surrogate is {@link CredChainException.Code#INVALID_ARGUMENT}, thrown without
+   *     calling the library.
+   * @throws CredChainException on failure
+   */
+  public static Credentials getCredentials(String profile) {
+    Object key = profile == null ? DEFAULT_PROFILE : profile;
+    Entry e = CACHE.get(key);
+    // Read the counter after the map's volatile read, so it cannot be hoisted out of a caller's
+    // loop; the entry is reused only if nothing changed since before its fetch started.
+    if (e != null) {
+      long gen = CredChainNative.generation();
+      if (e.generation == gen
+          && (e.reuseUntilMillis == Long.MAX_VALUE
+              || System.currentTimeMillis() < e.reuseUntilMillis)) {
+        return e.credentials;
+      }
+    }
+    return fetch(profile, key);
+  }
+
+  private static Credentials fetch(String profile, Object key) {
+    byte[] cProfile = profile == null ? null : CStrings.encode("profile", profile);
+    CredChainNative.ensureLoaded();
+    // The generation before the call: if anything changes during the call, the entry stored
+    // below is already stale and the next call asks again.
+    long gen = CredChainNative.generation();
+    PointerByReference out = new PointerByReference();
+    PointerByReference err = new PointerByReference();
+    NATIVE_GETS.incrementAndGet();
+    int rc = CredChainNative.credchain_get_credentials(cProfile, out, err);
+    if (rc != 0) {
+      throw CredChainNative.failure("credchain_get_credentials", rc, err.getValue());
+    }
+    Pointer p = out.getValue();
+    if (p == null) {
+      throw new CredChainException(CredChainException.Code.INTERNAL,
+          "credchain_get_credentials returned OK without credentials");
+    }
+    Credentials c;
+    try {
+      CredChainNative.CCredentials cc = new CredChainNative.CCredentials(p);
+      String akid = CredChainNative.string(cc.access_key_id);
+      String secret = CredChainNative.string(cc.secret_access_key);
+      String source = CredChainNative.string(cc.source);
+      if (akid == null || secret == null || source == null) {
+        throw new CredChainException(CredChainException.Code.INTERNAL,
+            "credchain_get_credentials returned credentials with a NULL key, secret or source");
+      }
+      c = new Credentials(akid, secret, CredChainNative.string(cc.session_token),
+          CredChainNative.string(cc.account_id), source, cc.expiration);
+    } finally {
+      CredChainNative.credchain_free_credentials(p);
+    }
+    CACHE.put(key, new Entry(gen, c));
+    return c;
+  }
+
+  /** Drops the cached credentials of the default profile; see {@link #invalidate(String)}. */
+  public static void invalidate() {
+    invalidate(null);
+  }
+
+  /**
+   * Drops the cached credentials of a profile ({@code null}: the default profile), in this
+   * binding and in the library, so that the next call resolves them afresh. For a driver whose
+   * login just failed with an expired-token error.
+   *
+   * @throws CredChainException on failure
+   */
+  public static void invalidate(String profile) {
+    byte[] cProfile = profile == null ? null : CStrings.encode("profile", profile);
+    CredChainNative.ensureLoaded();
+    CACHE.remove(profile == null ? DEFAULT_PROFILE : profile);
+    PointerByReference err = new PointerByReference();
+    int rc = CredChainNative.credchain_invalidate(cProfile, err);
+    if (rc != 0) {
+      throw CredChainNative.failure("credchain_invalidate", rc, err.getValue());
+    }
+  }
+
+  /** The native library's version, {@code "0.1.0"}. */
+  public static String version() {
+    CredChainNative.ensureLoaded();
+    return CredChainNative.string(CredChainNative.credchain_version());
+  }
+
+  /**
+   * Where the native library was loaded from: the system property {@code credchain.library.path},
+   * else the environment variable {@code CREDCHAIN_LIBRARY} (a file, or a directory holding
+   * libcredchain.so), else the copy bundled in this jar, extracted to a private temporary file.
+   *
+   * @throws CredChainException ({@link CredChainException.Code#INTERNAL}) when it could not be loaded
+   */
+  public static String libraryLocation() {
+    CredChainNative.ensureLoaded();
+    return CredChainNative.LOCATION;
+  }
+
+  /**
+   * Sets how much the library logs to the {@code dev.credchain} java.util.logging logger. At load
+   * the level follows that logger's level at the time; call this after changing it. {@code
+   * Level.OFF} (or {@code null}) removes the callback.
+   */
+  public static void setLogLevel(Level level) {
+    CredChainNative.ensureLoaded();
+    if (level != null) {
+      LOG.setLevel(level);
+    }
+    int max = level == null ? 0 : CredChainNative.Logging.levelFor(LOG);
+    int rc = CredChainNative.Logging.apply(max);
+    if (rc != 0) {
+      throw new CredChainException(rc, "credchain_set_log_callback failed with code " + rc, null,
+          null);
+    }
+  }
+}

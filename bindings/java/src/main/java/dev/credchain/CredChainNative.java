@@ -1,0 +1,222 @@
+package dev.credchain;
+
+import com.sun.jna.Callback;
+import com.sun.jna.CallbackThreadInitializer;
+import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
+import com.sun.jna.ptr.PointerByReference;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * The C ABI, direct-mapped ({@code com.sun.jna.Native.register}): every call is a plain JNI call,
+ * no proxy and no reflection. Strings go in as NUL-terminated UTF-8 {@code byte[]} that
+ * {@link CStrings} built and checked, and come out through {@link Pointer#getString(long, String)}
+ * with UTF-8, so neither depends on the platform's default charset.
+ */
+final class CredChainNative {
+  private CredChainNative() {}
+
+  // ---- the C functions ------------------------------------------------------------------------
+
+  static native int credchain_get_credentials(byte[] profile, PointerByReference out,
+      PointerByReference error);
+
+  static native void credchain_free_credentials(Pointer credentials);
+
+  static native int credchain_invalidate(byte[] profile, PointerByReference error);
+
+  static native int credchain_error_code(Pointer error);
+
+  static native Pointer credchain_error_message(Pointer error);
+
+  static native Pointer credchain_error_source(Pointer error);
+
+  static native void credchain_error_free(Pointer error);
+
+  static native Pointer credchain_version();
+
+  static native Pointer credchain_generation_counter();
+
+  static native int credchain_set_log_callback(int maxLevel, LogCallback callback);
+
+  /** {@code credchain_credentials}; only read, never written or allocated from Java. */
+  @Structure.FieldOrder({"access_key_id", "secret_access_key", "session_token", "account_id",
+      "source", "expiration"})
+  public static final class CCredentials extends Structure {
+    public Pointer access_key_id;
+    public Pointer secret_access_key;
+    public Pointer session_token;
+    public Pointer account_id;
+    public Pointer source;
+    public long expiration;
+
+    public CCredentials(Pointer p) {
+      super(p);
+      read();
+    }
+  }
+
+  /** {@code credchain_log_callback}; the message is borrowed for the call only. */
+  public interface LogCallback extends Callback {
+    void invoke(int level, Pointer message);
+  }
+
+  // ---- loading --------------------------------------------------------------------------------
+
+  static final String LOCATION;
+  static final Throwable LOAD_ERROR;
+  /** The generation counter as 8 bytes in native order, or null when the library has none. */
+  private static final ByteBuffer GENERATION;
+  private static final AtomicLong NO_COUNTER = new AtomicLong();
+
+  static {
+    String location = null;
+    Throwable error = null;
+    ByteBuffer gen = null;
+    try {
+      NativeLoader.Loaded loaded = NativeLoader.load();
+      com.sun.jna.Native.register(CredChainNative.class, loaded.library);
+      location = loaded.location;
+      Pointer counter = credchain_generation_counter();
+      if (counter != null) {
+        gen = counter.getByteBuffer(0, 8).order(ByteOrder.nativeOrder());
+      }
+    } catch (Throwable t) {
+      error = t;
+    }
+    LOCATION = location;
+    LOAD_ERROR = error;
+    GENERATION = gen;
+    if (error == null) {
+      try {
+        Logging.install();
+        Logging.LOGGER.fine("loaded libcredchain " + string(credchain_version()) + " from " + location);
+      } catch (Throwable t) {
+        // Credentials matter more than log lines: keep going without the callback.
+        Logging.LOGGER.log(Level.WARNING, "could not install libcredchain's log callback", t);
+      }
+    }
+  }
+
+  /** Throws when the library could not be loaded; call first in every entry point. */
+  static void ensureLoaded() {
+    if (LOAD_ERROR != null) {
+      throw new CredChainException(CredChainException.Code.INTERNAL,
+          "libcredchain could not be loaded: " + LOAD_ERROR, LOAD_ERROR);
+    }
+  }
+
+  /**
+   * The library's generation counter, read straight from its memory: no JNI call. A library
+   * without a counter yields a new number on every read, so nothing is ever reused.
+   */
+  static long generation() {
+    ByteBuffer g = GENERATION;
+    return g != null ? g.getLong(0) : NO_COUNTER.decrementAndGet();
+  }
+
+  static String string(Pointer p) {
+    return p == null ? null : p.getString(0, StandardCharsets.UTF_8.name());
+  }
+
+  /** Turns a result code and an optional error into an exception, freeing the error. */
+  static CredChainException failure(String function, int code, Pointer error) {
+    if (error == null) {
+      return new CredChainException(code, function + " failed with code " + code
+          + " and no error detail", null, null);
+    }
+    try {
+      int c = credchain_error_code(error);
+      String message = string(credchain_error_message(error));
+      String source = string(credchain_error_source(error));
+      return new CredChainException(c != 0 ? c : code,
+          message != null ? message : function + " failed with code " + code, source, null);
+    } finally {
+      credchain_error_free(error);
+    }
+  }
+
+  // ---- logging --------------------------------------------------------------------------------
+
+  /** Routes the library's log callback to java.util.logging, logger {@code dev.credchain}. */
+  static final class Logging implements LogCallback {
+    static final Logger LOGGER = Logger.getLogger("dev.credchain");
+    /** Strong and static: the library keeps the function pointer for the life of the process. */
+    static final Logging CALLBACK = new Logging();
+    static final AtomicLong DELIVERED = new AtomicLong();
+
+    private Logging() {}
+
+    static void install() {
+      // Native threads (the library's runtime thread) that call back are attached to the JVM as
+      // daemon threads and stay attached, so they neither block JVM exit nor re-attach per call.
+      com.sun.jna.Native.setCallbackThreadInitializer(CALLBACK,
+          new CallbackThreadInitializer(true, false, "credchain-native"));
+      apply(levelFor(LOGGER));
+    }
+
+    static int apply(int max) {
+      return credchain_set_log_callback(max, max == 0 ? null : CALLBACK);
+    }
+
+    /** The native level (0 off .. 5 trace) that the logger's current level lets through. */
+    static int levelFor(Logger logger) {
+      if (logger.isLoggable(Level.FINEST)) {
+        return 5;
+      }
+      if (logger.isLoggable(Level.FINE)) {
+        return 4;
+      }
+      if (logger.isLoggable(Level.INFO)) {
+        return 3;
+      }
+      if (logger.isLoggable(Level.WARNING)) {
+        return 2;
+      }
+      if (logger.isLoggable(Level.SEVERE)) {
+        return 1;
+      }
+      return 0;
+    }
+
+    static Level julLevel(int level) {
+      switch (level) {
+        case 1:
+          return Level.SEVERE;
+        case 2:
+          return Level.WARNING;
+        case 3:
+          return Level.INFO;
+        case 4:
+          return Level.FINE;
+        default:
+          return Level.FINEST;
+      }
+    }
+
+    @Override
+    public void invoke(int level, Pointer message) {
+      // Any thread, possibly one the JVM has never seen: nothing may escape into native code.
+      try {
+        Level l = julLevel(level);
+        if (!LOGGER.isLoggable(l)) {
+          return;
+        }
+        LogRecord r = new LogRecord(l, message == null ? "" : string(message));
+        r.setLoggerName(LOGGER.getName());
+        r.setSourceClassName("libcredchain");
+        r.setSourceMethodName(null);
+        LOGGER.log(r);
+        DELIVERED.incrementAndGet();
+      } catch (Throwable ignored) {
+        // Dropping a log line is better than unwinding through the library.
+      }
+    }
+  }
+}

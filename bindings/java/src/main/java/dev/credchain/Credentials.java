@@ -1,0 +1,103 @@
+package dev.credchain;
+
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * An immutable snapshot of AWS credentials, copied out of libcredchain.
+ *
+ * <p>{@link #toString()} never shows the secret access key or the session token.
+ */
+public final class Credentials {
+  private final String accessKeyId;
+  private final String secretAccessKey;
+  private final String sessionToken;
+  private final String accountId;
+  private final String source;
+  private final long expirationEpochSeconds; // 0: never expires
+
+  Credentials(String accessKeyId, String secretAccessKey, String sessionToken, String accountId,
+      String source, long expirationEpochSeconds) {
+    this.accessKeyId = Objects.requireNonNull(accessKeyId, "accessKeyId");
+    this.secretAccessKey = Objects.requireNonNull(secretAccessKey, "secretAccessKey");
+    this.sessionToken = sessionToken;
+    this.accountId = accountId;
+    this.source = Objects.requireNonNull(source, "source");
+    this.expirationEpochSeconds = expirationEpochSeconds;
+  }
+
+  /** The access key id ({@code AKIA...} or {@code ASIA...}). */
+  public String accessKeyId() {
+    return accessKeyId;
+  }
+
+  /** The secret access key. */
+  public String secretAccessKey() {
+    return secretAccessKey;
+  }
+
+  /** The session token of temporary credentials. */
+  public Optional<String> sessionToken() {
+    return Optional.ofNullable(sessionToken);
+  }
+
+  /** When these credentials expire; empty when they never do. */
+  public Optional<Instant> expiration() {
+    return expirationEpochSeconds == 0
+        ? Optional.<Instant>empty()
+        : Optional.of(Instant.ofEpochSecond(expirationEpochSeconds));
+  }
+
+  /**
+   * The source that answered, spelled as botocore spells the credential method: {@code env},
+   * {@code shared-credentials-file}, {@code assume-role}, {@code iam-role}, ...
+   */
+  public String source() {
+    return source;
+  }
+
+  /** The AWS account id, when the source reported one. */
+  public Optional<String> accountId() {
+    return Optional.ofNullable(accountId);
+  }
+
+  long expirationEpochSeconds() {
+    return expirationEpochSeconds;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    if (!(o instanceof Credentials)) {
+      return false;
+    }
+    Credentials other = (Credentials) o;
+    return expirationEpochSeconds == other.expirationEpochSeconds
+        && accessKeyId.equals(other.accessKeyId)
+        && secretAccessKey.equals(other.secretAccessKey)
+        && Objects.equals(sessionToken, other.sessionToken)
+        && Objects.equals(accountId, other.accountId)
+        && source.equals(other.source);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(accessKeyId, secretAccessKey, sessionToken, accountId, source,
+        expirationEpochSeconds);
+  }
+
+  /** Shows the access key id, source, expiry and account id; never a secret or a token. */
+  @Override
+  public String toString() {
+    return "Credentials[accessKeyId=" + accessKeyId
+        + ", secretAccessKey=<redacted>"
+        + ", sessionToken=" + (sessionToken == null ? "<none>" : "<redacted>")
+        + ", source=" + source
+        + ", expiration=" + (expirationEpochSeconds == 0 ? "<never>" : expiration().get().toString())
+        + ", accountId=" + (accountId == null ? "<unknown>" : accountId)
+        + "]";
+  }
+}

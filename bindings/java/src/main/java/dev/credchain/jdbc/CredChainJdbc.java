@@ -1,0 +1,45 @@
+package dev.credchain.jdbc;
+
+import dev.credchain.CredChainCredentialsProvider;
+import java.util.Properties;
+import software.amazon.jdbc.authentication.AwsCredentialsManager;
+import software.amazon.jdbc.authentication.AwsCredentialsProviderHandler;
+
+/**
+ * Installs credchain into the AWS Advanced JDBC Wrapper ({@code
+ * software.amazon.jdbc:aws-advanced-jdbc-wrapper}), so its IAM, Secrets Manager and federated
+ * authentication plugins take their AWS credentials from libcredchain:
+ *
+ * <pre>{@code CredChainJdbc.install();}</pre>
+ *
+ * <p>The connection property {@value #AWS_PROFILE} chooses the profile, as it does for the
+ * wrapper's default provider; absent or empty means the default profile.
+ */
+public final class CredChainJdbc {
+  /** The wrapper's connection property naming the AWS profile. */
+  public static final String AWS_PROFILE = "awsProfile";
+
+  private static final AwsCredentialsProviderHandler HANDLER =
+      (hostSpec, props) -> CredChainCredentialsProvider.create(profileOf(props));
+
+  private CredChainJdbc() {}
+
+  /** {@code AwsCredentialsManager.setCustomHandler(handler())}. */
+  public static void install() {
+    AwsCredentialsManager.setCustomHandler(HANDLER);
+  }
+
+  /** Puts the wrapper back on its own {@code DefaultCredentialsProvider}. */
+  public static void uninstall() {
+    AwsCredentialsManager.resetCustomHandler();
+  }
+
+  /** The handler: a credchain provider for the connection's {@value #AWS_PROFILE}. */
+  public static AwsCredentialsProviderHandler handler() {
+    return HANDLER;
+  }
+
+  private static String profileOf(Properties props) {
+    return props == null ? null : props.getProperty(AWS_PROFILE);
+  }
+}

@@ -70,9 +70,17 @@ impl Cache {
         created.expect("rcu runs its closure at least once")
     }
 
-    /// The credentials for `profile` (`None`: the ambient profile).
+    /// The credentials for `profile` (`None`: the ambient profile). The
+    /// entry is borrowed, not cloned: every reference-count change on the
+    /// hot path is a cache line bouncing between the cores of busy callers.
     pub fn get(&self, profile: Option<&str>) -> Result<Arc<Snapshot>> {
-        self.entry(profile).get()
+        match profile {
+            None => self.ambient.get_or_init(|| Arc::new(Entry::new(None))).get(),
+            Some(name) => match self.named.load().get(name) {
+                Some(entry) => entry.get(),
+                None => self.entry(Some(name)).get(),
+            },
+        }
     }
 
     /// Drops `profile`'s snapshot so the next call fetches anew.

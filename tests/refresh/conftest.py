@@ -17,26 +17,8 @@ from harness import Scenario, build_probe  # noqa: E402
 
 SOAK = ROOT / "target" / "c-tests" / "soak"
 
-# Prints credential_process JSON for credentials living LIFETIME seconds,
-# with a new access key per run; counts runs in COUNTER; fails while FAIL
-# exists; sleeps SLEEP seconds first when that file holds a number.
-PROCESS = r'''
-import json, os, sys, time, datetime
-here = os.path.dirname(os.path.abspath(__file__))
-lifetime = float(open(os.path.join(here, "lifetime")).read())
-delay = os.path.join(here, "sleep")
-if os.path.exists(delay):
-    time.sleep(float(open(delay).read()))
-with open(os.path.join(here, "counter"), "a") as counter:
-    counter.write("x")
-runs = os.path.getsize(os.path.join(here, "counter"))
-if os.path.exists(os.path.join(here, "fail")):
-    sys.stderr.write("upstream says no (run %d)\n" % runs)
-    sys.exit(7)
-expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=lifetime)
-print(json.dumps({"Version": 1, "AccessKeyId": "ASIAPROC%06d" % runs, "SecretAccessKey": "secret-%d" % runs,
-                  "SessionToken": "token-%d" % runs, "Expiration": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}))
-'''
+# The upstream: tests/fixtures/rotating_process.py, copied per scenario.
+PROCESS = (ROOT / "tests" / "fixtures" / "rotating_process.py").read_text()
 
 
 class CountingProcess:

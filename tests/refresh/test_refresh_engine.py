@@ -22,7 +22,9 @@ DEFAULT_STATIC_RECHECK_S = 5.0
 
 
 def soak(scn: Scenario, threads: int, seconds: float) -> dict:
-    out = subprocess.run([str(SOAK), "--threads", str(threads), "--seconds", str(seconds)], env=scn.env,
+    """Runs tests/c/soak.c; its first call, made before the threads start,
+    is the one that must wait for the upstream (reported as warm_up_us)."""
+    out = subprocess.run([str(SOAK), "--threads", str(threads), "--seconds", str(seconds), "--warm-up"], env=scn.env,
                          capture_output=True, text=True, timeout=seconds + 60)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
@@ -37,7 +39,12 @@ def test_twenty_second_credentials_eight_threads_sixty_five_seconds(scn: Scenari
     # One run at start, then one per lifetime at ~75-83% of it: 5 in 65 s.
     assert 4 <= upstream.runs <= 6, upstream.runs
     assert result["distinct_keys"] == upstream.runs
-    assert result["max_us"] <= 50_000, result
+    # 8 spinning threads on 2 cores: the kernel preempts them for tens of
+    # milliseconds whatever the library does. soak.c tells a call that waited
+    # inside the library (a voluntary context switch) from one merely
+    # preempted; the library's own worst case is max_unpreempted_us.
+    assert result["max_unpreempted_us"] <= 50_000, result
+    assert result["max_blocked_us"] <= 50_000, result
     assert result["calls"] > 1_000_000, result
 
 

@@ -7,6 +7,23 @@ import java.util.Arrays;
 final class CStrings {
   private CStrings() {}
 
+  /** {@link #encode}, or C's NULL ({@code null}) for {@code null}: a profile, a region. */
+  static byte[] encodeOptional(String what, String s) {
+    return s == null ? null : encode(what, s);
+  }
+
+  /**
+   * {@link #encode}, refusing {@code null} with {@link CredChainException.Code#INVALID_ARGUMENT}
+   * ("hostname must not be null"): a host name, a user name.
+   */
+  static byte[] encodeRequired(String what, String s) {
+    if (s == null) {
+      throw new CredChainException(CredChainException.Code.INVALID_ARGUMENT,
+          what + " must not be null");
+    }
+    return encode(what, s);
+  }
+
   /**
    * Encodes {@code s} as NUL-terminated UTF-8, or throws {@link CredChainException.Code#INVALID_ARGUMENT}
    * before anything reaches the library: an embedded NUL would silently truncate the C string, and

@@ -91,7 +91,7 @@ public final class CredChain {
   }
 
   private static Credentials fetch(String profile, Object key) {
-    byte[] cProfile = profile == null ? null : CStrings.encode("profile", profile);
+    byte[] cProfile = CStrings.encodeOptional("profile", profile);
     CredChainNative.ensureLoaded();
     // The generation before the call: if anything changes during the call, the entry stored
     // below is already stale and the next call asks again.
@@ -140,7 +140,7 @@ public final class CredChain {
    * @throws CredChainException on failure
    */
   public static void invalidate(String profile) {
-    byte[] cProfile = profile == null ? null : CStrings.encode("profile", profile);
+    byte[] cProfile = CStrings.encodeOptional("profile", profile);
     CredChainNative.ensureLoaded();
     CACHE.remove(profile == null ? DEFAULT_PROFILE : profile);
     PointerByReference err = new PointerByReference();
@@ -148,6 +148,139 @@ public final class CredChain {
     if (rc != 0) {
       throw CredChainNative.failure("credchain_invalidate", rc, err.getValue());
     }
+  }
+
+  // ---- IAM database authentication tokens ------------------------------------------------------
+
+  /**
+   * An RDS / Aurora / RDS Proxy IAM authentication token for {@code username} at {@code
+   * hostname:port}, signed now with the default profile's credentials, in the region the host name
+   * names (else {@code AWS_REGION}, {@code AWS_DEFAULT_REGION}, the profile's {@code region}). Same
+   * as {@link #rdsAuthToken(String, int, String, String, String, long) rdsAuthToken(hostname, port,
+   * username, null, null, 0)}.
+   *
+   * @throws CredChainException on failure
+   */
+  public static String rdsAuthToken(String hostname, int port, String username) {
+    return rdsAuthToken(hostname, port, username, null, null, 0);
+  }
+
+  /**
+   * An RDS / Aurora / RDS Proxy IAM authentication token: the SigV4-presigned {@code
+   * GET https://hostname:port/?Action=connect&DBUser=username} (service {@code rds-db}, valid 900 s)
+   * without its scheme, byte for byte as the AWS SDKs make it, to use as the database password.
+   * The C function {@code credchain_rds_auth_token}.
+   *
+   * <p>The token is a credential for 15 minutes: do not log it. Tokens signed now ({@code
+   * signingTime} 0) are cached by the library and reused while more than 5 of their 15 minutes
+   * remain and the credentials that signed them are still current, so calling this per connection
+   * is cheap.
+   *
+   * @param hostname the endpoint, without scheme or port ({@code "mydb.cluster-xyz.us-east-1.rds.amazonaws.com"})
+   * @param port the database port, 1 to 65535; anything else is {@link
+   *     CredChainException.Code#INVALID_ARGUMENT} ("port N is not between 1 and 65535")
+   * @param username the database user
+   * @param region the signing region, or {@code null}: the one the host name names (instance,
+   *     cluster, reader, custom, proxy endpoints, China too), else {@code AWS_REGION}, {@code
+   *     AWS_DEFAULT_REGION}, the profile's {@code region}; none of them is {@link
+   *     CredChainException.Code#INVALID_ARGUMENT}
+   * @param profile the profile whose credentials sign, or {@code null} for the default profile (as
+   *     for {@link #getCredentials(String)})
+   * @param signingTime Unix seconds to sign at (for reproducible tokens), or 0 for now
+   * @throws CredChainException on failure; a {@code null} hostname or username, a string with a NUL
+   *     character or an unpaired surrogate, or a bad port is {@link
+   *     CredChainException.Code#INVALID_ARGUMENT}, thrown without calling the library
+   */
+  public static String rdsAuthToken(String hostname, int port, String username, String region,
+      String profile, long signingTime) {
+    byte[] cProfile = CStrings.encodeOptional("profile", profile);
+    byte[] cHostname = CStrings.encodeRequired("hostname", hostname);
+    if (port < 1 || port > 65535) {
+      throw new CredChainException(CredChainException.Code.INVALID_ARGUMENT,
+          "port " + port + " is not between 1 and 65535");
+    }
+    byte[] cUsername = CStrings.encodeRequired("username", username);
+    byte[] cRegion = CStrings.encodeOptional("region", region);
+    CredChainNative.ensureLoaded();
+    PointerByReference token = new PointerByReference();
+    PointerByReference err = new PointerByReference();
+    int rc = CredChainNative.credchain_rds_auth_token(cProfile, cHostname, port, cUsername, cRegion,
+        signingTime, token, err);
+    return CredChainNative.takeString("credchain_rds_auth_token", rc, token, err);
+  }
+
+  /**
+   * An Aurora DSQL authentication token for the cluster endpoint {@code hostname}, signed now with
+   * the default profile's credentials in the region the host name names. Same as {@link
+   * #dsqlAuthToken(String, boolean, String, String, long) dsqlAuthToken(hostname, admin, null,
+   * null, 0)}.
+   *
+   * @throws CredChainException on failure
+   */
+  public static String dsqlAuthToken(String hostname, boolean admin) {
+    return dsqlAuthToken(hostname, admin, null, null, 0);
+  }
+
+  /**
+   * An Aurora DSQL authentication token: the SigV4-presigned {@code GET https://hostname/?Action=...}
+   * (service {@code dsql}, no port, valid 900 s) without its scheme, as the AWS SDKs make it. The C
+   * function {@code credchain_dsql_auth_token}. Caching, region and signing time as for {@link
+   * #rdsAuthToken(String, int, String, String, String, long)}; the token is a credential: do not
+   * log it.
+   *
+   * @param hostname the cluster endpoint, {@code <id>.dsql.<region>.on.aws}
+   * @param admin {@code true} for {@code Action=DbConnectAdmin} (to connect as the {@code admin}
+   *     role), {@code false} for {@code Action=DbConnect} (any other role)
+   * @param region the signing region, or {@code null} to find it as for RDS
+   * @param profile the profile whose credentials sign, or {@code null} for the default profile
+   * @param signingTime Unix seconds to sign at, or 0 for now
+   * @throws CredChainException on failure; bad strings are {@link
+   *     CredChainException.Code#INVALID_ARGUMENT}, thrown without calling the library
+   */
+  public static String dsqlAuthToken(String hostname, boolean admin, String region,
+      String profile, long signingTime) {
+    byte[] cProfile = CStrings.encodeOptional("profile", profile);
+    byte[] cHostname = CStrings.encodeRequired("hostname", hostname);
+    byte[] cRegion = CStrings.encodeOptional("region", region);
+    CredChainNative.ensureLoaded();
+    PointerByReference token = new PointerByReference();
+    PointerByReference err = new PointerByReference();
+    int rc = CredChainNative.credchain_dsql_auth_token(cProfile, cHostname, cRegion, admin,
+        signingTime, token, err);
+    return CredChainNative.takeString("credchain_dsql_auth_token", rc, token, err);
+  }
+
+  // ---- diagnosis --------------------------------------------------------------------------------
+
+  /** {@link #diagnose(String)} for the default profile. */
+  public static String diagnose() {
+    return diagnose(null);
+  }
+
+  /**
+   * Explains the credential chain for a profile, as {@code credchain doctor --json} does, and
+   * returns that JSON document as is (UTF-8 decoded; this binding parses nothing and needs no JSON
+   * library). The schema is docs/doctor-json.md, {@code "schema_version": 1}: every source and
+   * whether it is configured, used, skipped (and why) or failed; the winner; its credentials,
+   * masked (the access key id but for its last four characters; never a secret or a session
+   * token); and every pitfall found, each with a stable code. The document is pretty-printed.
+   *
+   * <p>A chain without credentials is still a diagnosis ({@code "ok": false}), not an exception.
+   * Only the winning source is fetched, bounded by the fetch timeout; the library's cache and this
+   * binding's are neither used nor changed. Blocks the calling thread.
+   *
+   * @param profile the profile, or {@code null} for the default selection (as for {@link
+   *     #getCredentials(String)})
+   * @throws CredChainException for an invalid profile string, a diagnosis that could not finish
+   *     ({@link CredChainException.Code#TIMEOUT}) or a bug
+   */
+  public static String diagnose(String profile) {
+    byte[] cProfile = CStrings.encodeOptional("profile", profile);
+    CredChainNative.ensureLoaded();
+    PointerByReference json = new PointerByReference();
+    PointerByReference err = new PointerByReference();
+    int rc = CredChainNative.credchain_diagnose(cProfile, json, err);
+    return CredChainNative.takeString("credchain_diagnose", rc, json, err);
   }
 
   /** The native library's version, {@code "0.1.0"}. */

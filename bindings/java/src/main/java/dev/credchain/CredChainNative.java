@@ -45,6 +45,21 @@ final class CredChainNative {
 
   static native int credchain_set_log_callback(int maxLevel, LogCallback callback);
 
+  static native int credchain_diagnose(byte[] profile, PointerByReference json,
+      PointerByReference error);
+
+  static native void credchain_string_free(Pointer string);
+
+  // uint16_t port is declared int: JNA passes it as a 32-bit value that, for 1..65535, is the
+  // zero-extended register the C ABI expects (a Java short would be sign-extended above 32767).
+  static native int credchain_rds_auth_token(byte[] profile, byte[] hostname, int port,
+      byte[] username, byte[] region, long signingTime, PointerByReference token,
+      PointerByReference error);
+
+  // bool admin: JNA passes a Java boolean as a 32-bit 0 or 1, which a C bool argument reads.
+  static native int credchain_dsql_auth_token(byte[] profile, byte[] hostname, byte[] region,
+      boolean admin, long signingTime, PointerByReference token, PointerByReference error);
+
   /** {@code credchain_credentials}; only read, never written or allocated from Java. */
   @Structure.FieldOrder({"access_key_id", "secret_access_key", "session_token", "account_id",
       "source", "expiration"})
@@ -123,6 +138,27 @@ final class CredChainNative {
 
   static String string(Pointer p) {
     return p == null ? null : p.getString(0, StandardCharsets.UTF_8.name());
+  }
+
+  /**
+   * The string a call returned through its {@code char **} out parameter, copied into Java and
+   * released at once with {@code credchain_string_free} (which zeroes it); or the call's failure.
+   */
+  static String takeString(String function, int rc, PointerByReference out,
+      PointerByReference error) {
+    if (rc != 0) {
+      throw failure(function, rc, error.getValue());
+    }
+    Pointer p = out.getValue();
+    if (p == null) {
+      throw new CredChainException(CredChainException.Code.INTERNAL,
+          function + " returned OK without a string");
+    }
+    try {
+      return string(p);
+    } finally {
+      credchain_string_free(p);
+    }
   }
 
   /** Turns a result code and an optional error into an exception, freeing the error. */

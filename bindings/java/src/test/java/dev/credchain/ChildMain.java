@@ -133,6 +133,13 @@ public final class ChildMain {
         case "rotate":
           rotate(args[1], Integer.parseInt(args[2]));
           break;
+        case "tokens":
+          tokens(args);
+          break;
+        case "diagnose":
+          out("json", args.length > 1 ? CredChain.diagnose(profileArg(args, 1)) : CredChain.diagnose());
+          out("result", "ok");
+          break;
         case "native-bad-args":
           nativeBadArgs();
           break;
@@ -312,6 +319,85 @@ public final class ChildMain {
     out("expected_last_key", lastKey);
     out("expected_last_secret_sha", digest(lastSecret));
     report(CredChain.getCredentials());
+  }
+
+  /**
+   * A string argument of the {@code tokens} command: {@code -} is null, anything else is hex UTF-8
+   * (a child started without a UTF-8 locale would mangle non-ASCII arguments).
+   */
+  static String hexArg(String arg) {
+    if (arg.equals("-")) {
+      return null;
+    }
+    byte[] b = new byte[arg.length() / 2];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = (byte) Integer.parseInt(arg.substring(2 * i, 2 * i + 2), 16);
+    }
+    return new String(b, StandardCharsets.UTF_8);
+  }
+
+  /** The inverse of {@link #hexArg}, for the tests that build the command line. */
+  static String hex(String s) {
+    if (s == null) {
+      return "-";
+    }
+    StringBuilder sb = new StringBuilder();
+    for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+      sb.append(String.format("%02x", b));
+    }
+    return sb.toString();
+  }
+
+  /** An auth token with its signature and session token replaced by "<redacted>". */
+  static String redactToken(String token) {
+    return token.replaceAll("(X-Amz-(?:Signature|Security-Token)=)[^&]*", "$1<redacted>");
+  }
+
+  /**
+   * Signs every token the arguments describe, in order, and prints LABEL.result, then
+   * LABEL.token_sha and LABEL.token_redacted, or LABEL.code and LABEL.message:
+   * {@code rds LABEL HOST PORT USER REGION PROFILE TIME} (the full overload),
+   * {@code rds-now LABEL HOST PORT USER} (the short one),
+   * {@code dsql LABEL HOST ADMIN REGION PROFILE TIME}, {@code dsql-now LABEL HOST ADMIN}; strings
+   * as {@link #hexArg}.
+   */
+  static void tokens(String[] args) {
+    for (int i = 1; i < args.length; ) {
+      String kind = args[i];
+      String label = args[i + 1];
+      int arity = kind.equals("rds") ? 8 : kind.equals("dsql") ? 7 : kind.equals("rds-now") ? 5 : 4;
+      String[] a = java.util.Arrays.copyOfRange(args, i + 2, i + arity);
+      i += arity;
+      try {
+        String token;
+        switch (kind) {
+          case "rds":
+            token = CredChain.rdsAuthToken(hexArg(a[0]), Integer.parseInt(a[1]), hexArg(a[2]),
+                hexArg(a[3]), hexArg(a[4]), Long.parseLong(a[5]));
+            break;
+          case "rds-now":
+            token = CredChain.rdsAuthToken(hexArg(a[0]), Integer.parseInt(a[1]), hexArg(a[2]));
+            break;
+          case "dsql":
+            token = CredChain.dsqlAuthToken(hexArg(a[0]), Boolean.parseBoolean(a[1]), hexArg(a[2]),
+                hexArg(a[3]), Long.parseLong(a[4]));
+            break;
+          case "dsql-now":
+            token = CredChain.dsqlAuthToken(hexArg(a[0]), Boolean.parseBoolean(a[1]));
+            break;
+          default:
+            throw new IllegalArgumentException("unknown token kind " + kind);
+        }
+        out(label + ".result", "ok");
+        out(label + ".token_sha", digest(token));
+        out(label + ".token_redacted", redactToken(token));
+      } catch (CredChainException e) {
+        out(label + ".result", "error");
+        out(label + ".code", e.code());
+        out(label + ".message", e.getMessage());
+      }
+    }
+    out("result", "ok");
   }
 
   /** What the library serves right now, bypassing this binding's cache. */

@@ -57,6 +57,35 @@ class InProcessTest {
   }
 
   @Test
+  void tokenAndDiagnoseArgumentsAreCheckedBeforeTheLibrary() {
+    String host = "mydb.c1a2b3c4d5e6.us-east-1.rds.amazonaws.com";
+    for (int port : new int[] {0, -1, 65536, Integer.MIN_VALUE}) {
+      invalid(() -> CredChain.rdsAuthToken(host, port, "app"),
+          "port " + port + " is not between 1 and 65535");
+    }
+    invalid(() -> CredChain.rdsAuthToken(null, 5432, "app"), "hostname must not be null");
+    invalid(() -> CredChain.rdsAuthToken(host, 5432, null), "username must not be null");
+    invalid(() -> CredChain.rdsAuthToken("db\0x", 5432, "app"),
+        "hostname contains a NUL character at index 2");
+    invalid(() -> CredChain.rdsAuthToken(host, 5432, "app\uDC00"),
+        "username contains an unpaired surrogate U+DC00 at index 3");
+    invalid(() -> CredChain.rdsAuthToken(host, 5432, "app", "us-east-1\0", null, 0),
+        "region contains a NUL character at index 9");
+    invalid(() -> CredChain.rdsAuthToken(host, 5432, "app", null, "\uD800dev", 0),
+        "profile contains an unpaired surrogate U+D800 at index 0");
+    String dsql = "abcdefghijklmnopqrst234567.dsql.us-east-1.on.aws";
+    invalid(() -> CredChain.dsqlAuthToken(null, true), "hostname must not be null");
+    invalid(() -> CredChain.dsqlAuthToken("\0", false), "hostname contains a NUL character at index 0");
+    invalid(() -> CredChain.dsqlAuthToken(dsql, true, "eu\uD83D", null, 0),
+        "region contains an unpaired surrogate U+D83D at index 2");
+    invalid(() -> CredChain.dsqlAuthToken(dsql, false, null, "dev\0", 0),
+        "profile contains a NUL character at index 3");
+    invalid(() -> CredChain.diagnose("dev\0prod"), "profile contains a NUL character at index 3");
+    invalid(() -> CredChain.diagnose("\uDBFF"),
+        "profile contains an unpaired surrogate U+DBFF at index 0");
+  }
+
+  @Test
   void theProviderWrapsTheSameCheck() {
     SdkClientException e = assertThrows(SdkClientException.class,
         () -> CredChainCredentialsProvider.create("a\0b").resolveCredentials());

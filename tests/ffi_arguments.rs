@@ -1,6 +1,8 @@
 //! Every bad argument to the C ABI gets its exact code and message, calling
 //! the exported functions in-process (argument checks need no environment).
 
+mod common;
+
 use std::ffi::{c_char, CStr};
 use std::ptr;
 
@@ -94,12 +96,7 @@ fn an_out_of_range_log_level_means_trace_and_null_turns_logging_off() {
 
 #[test]
 fn version_matches_cargo_toml() {
-    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
-    let declared = manifest
-        .lines()
-        .find_map(|line| line.strip_prefix("version = \""))
-        .and_then(|rest| rest.strip_suffix('"'))
-        .unwrap();
+    let declared = common::cargo_version();
     // SAFETY: the version is a static C string.
     let version = unsafe { CStr::from_ptr(credchain_version()) }.to_str().unwrap();
     assert_eq!(version, declared);

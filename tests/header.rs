@@ -1,6 +1,8 @@
 //! The committed header against a fresh cbindgen run, and its version
 //! macros against Cargo.toml.
 
+mod common;
+
 const COMMITTED: &str = include_str!("../include/credchain.h");
 const FRESH: &str = include_str!(concat!(env!("OUT_DIR"), "/credchain.h"));
 
@@ -19,12 +21,7 @@ fn macro_value(name: &str) -> String {
 
 #[test]
 fn version_macros_match_cargo_toml() {
-    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
-    let version = manifest
-        .lines()
-        .find_map(|line| line.strip_prefix("version = \""))
-        .and_then(|rest| rest.strip_suffix('"'))
-        .unwrap();
+    let version = common::cargo_version();
     let parts: Vec<&str> = version.split('.').collect();
     assert_eq!(macro_value("CREDCHAIN_VERSION"), format!("\"{version}\""));
     assert_eq!(macro_value("CREDCHAIN_VERSION_MAJOR"), parts[0]);

@@ -11,20 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "credchain.h"
 
-static int passed = 0;
-static int failed = 0;
-
-#define CHECK(condition)                                                        \
-    do {                                                                        \
-        if (condition) {                                                        \
-            passed++;                                                           \
-        } else {                                                                \
-            failed++;                                                           \
-            fprintf(stderr, "FAILED %s:%d: %s\n", __FILE__, __LINE__, #condition); \
-        }                                                                       \
-    } while (0)
 
 static void test_env_credentials(void) {
     credchain_credentials *c = NULL;

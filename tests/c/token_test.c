@@ -8,20 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "credchain.h"
 
-static int passed = 0;
-static int failed = 0;
-
-#define CHECK(condition)                                                        \
-    do {                                                                        \
-        if (condition) {                                                        \
-            passed++;                                                           \
-        } else {                                                                \
-            failed++;                                                           \
-            fprintf(stderr, "FAILED %s:%d: %s\n", __FILE__, __LINE__, #condition); \
-        }                                                                       \
-    } while (0)
 
 static int has_prefix(const char *text, const char *prefix);
 

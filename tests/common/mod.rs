@@ -286,3 +286,14 @@ pub fn sts_credentials_xml(action: &str, access_key: &str, secret: &str, token: 
 pub fn path_str(path: &Path) -> String {
     path.to_str().unwrap().to_owned()
 }
+
+/// The package version declared in Cargo.toml.
+pub fn cargo_version() -> String {
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("version = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("Cargo.toml declares a version")
+        .to_owned()
+}

@@ -3,7 +3,7 @@ gets the same source, access key and token as botocore for the same HOME and
 environment, and fails wherever botocore fails.
 
 Every scenario runs both in child processes (tests/c/probe.c through the C
-ABI; tests/remote/boto_probe.py through botocore) and compares them; the
+ABI; tests/boto_probe.py through botocore) and compares them; the
 expected values are also spelled out, so that a change in both at once is
 caught too.
 """

@@ -1,19 +1,14 @@
-"""Fixtures for the refresh-engine tests: a scenario HOME and a counting,
-switchable credential_process."""
+"""The refresh-engine tests' upstream: a counting, switchable
+credential_process. (The `scn` and `probe` fixtures are tests/conftest.py's.)"""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from harness import Scenario  # tests/conftest.py puts tests/ on the path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "remote"))
-
-from harness import Scenario, build_probe  # noqa: E402
 
 SOAK = ROOT / "target" / "c-tests" / "soak"
 
@@ -46,13 +41,3 @@ class CountingProcess:
 
     def sleep_first(self, seconds: float) -> None:
         (self.dir / "sleep").write_text(str(seconds))
-
-
-@pytest.fixture(scope="session")
-def probe() -> Path:
-    return build_probe()
-
-
-@pytest.fixture
-def scn(tmp_path: Path, probe: Path) -> Scenario:
-    return Scenario(tmp_path)

@@ -8,24 +8,10 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # tests/ -> the `servers` package
-sys.path.insert(0, str(HERE))         # harness
+sys.path.insert(0, str(HERE))  # this suite's scenarios module
 
-from harness import Scenario, build_probe  # noqa: E402
+from harness import Scenario  # noqa: E402  (tests/conftest.py puts tests/ on the path)
 from servers import ContainerServer, ImdsServer, MotoServer, SsoServer, StsServer  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def probe() -> Path:
-    try:
-        return build_probe()
-    except (FileNotFoundError, OSError) as exc:
-        pytest.fail(f"the C probe cannot be built: {exc}")
-
-
-@pytest.fixture
-def scn(tmp_path: Path, probe: Path) -> Scenario:
-    return Scenario(tmp_path)
 
 
 @pytest.fixture

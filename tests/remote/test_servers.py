@@ -8,6 +8,7 @@ works, so that a failing probe test points at the library, not at the peer.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import os
 import socket
 import subprocess
@@ -19,8 +20,9 @@ import urllib.request
 import pytest
 
 import scenarios as S
-from harness import HERE
 from servers import ControlClient, secret_for, token_for
+
+TESTS = Path(__file__).resolve().parent.parent  # tests/
 
 
 def _boto_ok(scn, method, profile=None):
@@ -110,7 +112,7 @@ def http_client_errors():
 def test_standalone_server_and_http_control(tmp_path):
     """python3 -m servers KIND runs a server whose control API is POST /__control."""
     proc = subprocess.Popen([sys.executable, "-m", "servers", "container", "--set", "lifetime=15",
-                             "--set", "auth_token=tok"], cwd=HERE.parent, stdout=subprocess.PIPE, text=True)
+                             "--set", "auth_token=tok"], cwd=TESTS, stdout=subprocess.PIPE, text=True)
     try:
         info = json.loads(proc.stdout.readline())
         ctl = ControlClient(info["url"])
@@ -137,7 +139,7 @@ def test_no_real_endpoints_named():
     """Tests reach loopback only: no file here names the metadata address or a real AWS endpoint."""
     import re
     pattern = re.compile(r"169\.254\.169\.254|https?://(sts|portal\.sso|oidc)\.[a-z0-9-]*\.?amazonaws\.com")
-    for folder in (HERE, HERE.parent / "servers"):
+    for folder in (TESTS, TESTS / "remote", TESTS / "servers", TESTS / "refresh", TESTS / "differential"):
         for name in os.listdir(folder):
             if name.endswith(".py") or name.endswith(".md"):
                 text = (folder / name).read_text()

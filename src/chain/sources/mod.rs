@@ -17,6 +17,7 @@ mod web_identity;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aws_config::profile::Profile;
 use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
@@ -118,6 +119,23 @@ fn static_key_pair<'a>(
             format!("partial credentials found, missing: {secret_key_name}"),
         )),
     }
+}
+
+/// The static keys of one file's section for the profile (the credentials
+/// file's for `shared-credentials-file`, the config file's for
+/// `config-file`), with botocore's token keys and `aws_account_id`.
+fn static_keys_in(source: SourceName, section: Option<&Profile>, file: &std::path::Path) -> Result<Detection> {
+    let Some(section) = section else {
+        return Ok(Detection::NotConfigured(format!("{} has no section for the profile", file.display())));
+    };
+    let get = |key: &str| section.get(key);
+    let Some((access, secret)) = static_key_pair(source, get, "aws_access_key_id", "aws_secret_access_key")? else {
+        return Ok(Detection::NotConfigured(format!("the profile has no aws_access_key_id in {}", file.display())));
+    };
+    let credentials = Credentials::new_static(source, access, secret)
+        .with_session_token(profile_token(get))
+        .with_account_id(section.get("aws_account_id"));
+    Ok(Detection::Configured(Plan::Ready(credentials)))
 }
 
 /// The first of botocore's token keys present in a profile section.

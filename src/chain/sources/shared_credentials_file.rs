@@ -1,28 +1,12 @@
 //! `shared-credentials-file`: static keys of the profile in
 //! `AWS_SHARED_CREDENTIALS_FILE` (default `~/.aws/credentials`).
 
-use super::{profile_token, static_key_pair, Detection, Plan};
+use super::{static_keys_in, Detection};
 use crate::chain::context::ChainContext;
 use crate::chain::SourceName;
-use crate::credentials::Credentials;
 use crate::error::Result;
 
 /// Reads the profile's `aws_access_key_id` from the credentials file only.
 pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
-    let Some(profile) = ctx.credentials_profile() else {
-        return Ok(Detection::NotConfigured(format!(
-            "no [{}] section in {}",
-            ctx.profile.name,
-            ctx.credentials.path.display()
-        )));
-    };
-    let get = |key: &str| profile.get(key);
-    let source = SourceName::SharedCredentialsFile;
-    let Some((access, secret)) = static_key_pair(source, get, "aws_access_key_id", "aws_secret_access_key")? else {
-        return Ok(Detection::NotConfigured("the profile has no aws_access_key_id".into()));
-    };
-    let credentials = Credentials::new_static(source, access, secret)
-        .with_session_token(profile_token(get))
-        .with_account_id(profile.get("aws_account_id"));
-    Ok(Detection::Configured(Plan::Ready(credentials)))
+    static_keys_in(SourceName::SharedCredentialsFile, ctx.credentials_profile(), &ctx.credentials.path)
 }

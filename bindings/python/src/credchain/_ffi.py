@@ -13,16 +13,7 @@ import threading
 from pathlib import Path
 from typing import List, Optional
 
-# credchain_result numbers (stable, never reused).  Mirrors include/credchain.h.
-OK = 0
-INVALID_ARGUMENT = 1
-NO_CREDENTIALS = 2
-PROFILE_NOT_FOUND = 3
-PARTIAL_CREDENTIALS = 4
-SOURCE_FAILED = 5
-TIMEOUT = 6
-INTERNAL = 7
-INVALID_CONFIG = 8
+# credchain_result numbers: see _errors.ErrorCode.
 
 # credchain_log_level
 LOG_OFF = 0

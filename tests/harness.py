@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+ROOT = HERE.parent
 BOTO_PROBE = HERE / "boto_probe.py"
 LIB_DIR = Path(os.environ.get("CREDCHAIN_LIB_DIR", ROOT / "target" / "release"))
 PROBE = Path(os.environ.get("CREDCHAIN_PROBE", ROOT / "target" / "c-tests" / "probe"))

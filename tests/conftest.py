@@ -1,0 +1,31 @@
+"""Shared by the pytest suites under tests/: the scenario harness
+(tests/harness.py: an isolated HOME and environment, the C probe, botocore
+on the same scenario) and its two fixtures. Suites with needs of their own
+(tests/doctor) define their own `scn`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS))  # harness, boto_probe and the `servers` package
+
+from harness import Scenario, build_probe  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def probe() -> Path:
+    """tests/c/probe.c, built against the release library."""
+    try:
+        return build_probe()
+    except (FileNotFoundError, OSError) as exc:
+        pytest.fail(f"the C probe cannot be built: {exc}")
+
+
+@pytest.fixture
+def scn(tmp_path: Path, probe: Path) -> Scenario:
+    """One isolated HOME with its files and environment."""
+    return Scenario(tmp_path)

@@ -169,6 +169,7 @@ impl Entry {
 
     /// Resolves the chain, stores the outcome, and lands the flight.
     async fn run_fetch(self: Arc<Self>, flight: Arc<Flight>) {
+        let mut landing = Landing { entry: &self, flight: &flight, landed: false };
         let invalidations = self.invalidations.load(Ordering::Acquire);
         let resolution = chain::resolve(self.profile.as_deref(), settings().fetch_timeout).await;
         let result = match resolution.outcome {
@@ -178,13 +179,16 @@ impl Entry {
         if self.invalidations.load(Ordering::Acquire) == invalidations {
             self.store(&result, resolution.inputs);
         }
-        {
-            let mut slot = self.flight.lock();
-            if slot.as_ref().is_some_and(|f| Arc::ptr_eq(f, &flight)) {
-                *slot = None;
-            }
+        landing.land(result);
+    }
+
+    /// Clears the flight slot (if it still holds `flight`) so that the next
+    /// caller starts a new fetch.
+    fn clear_flight(&self, flight: &Arc<Flight>) {
+        let mut slot = self.flight.lock();
+        if slot.as_ref().is_some_and(|f| Arc::ptr_eq(f, flight)) {
+            *slot = None;
         }
-        flight.land(result);
     }
 
     /// Replaces the state after a fetch. The generation moves only after the
@@ -280,6 +284,32 @@ impl Entry {
         let (epoch, handle) = runtime::handle();
         if self.refresher_epoch.swap(epoch, Ordering::AcqRel) != epoch {
             handle.spawn(refresher::run(self.clone()));
+        }
+    }
+}
+
+/// Lands a flight exactly once: with the fetch's result, or, if the fetch
+/// task panics or is dropped (runtime shutdown), with an error, so that no
+/// caller ever waits on a flight that will not come.
+struct Landing<'a> {
+    entry: &'a Entry,
+    flight: &'a Arc<Flight>,
+    landed: bool,
+}
+
+impl Landing<'_> {
+    fn land(&mut self, result: Result<Arc<Snapshot>>) {
+        self.landed = true;
+        self.entry.clear_flight(self.flight);
+        self.flight.land(result);
+    }
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        if !self.landed {
+            self.entry.clear_flight(self.flight);
+            self.flight.land(Err(Error::internal("the credentials fetch was abandoned (a bug, or the runtime stopped)")));
         }
     }
 }

@@ -6,12 +6,17 @@ Usage: child_tokens.py CASE_JSON
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
-import botocore.session
+# botocore decides at import whether to sign through awscrt; the vectors and
+# this comparison are against its own signer (see gen_vectors.py).
+os.environ["BOTO_DISABLE_CRT"] = "true"
 
-import credchain
+import botocore.session  # noqa: E402
+
+import credchain  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benches" / "token"))
 import gen_vectors  # noqa: E402  (botocore's side, with the clock pinned)

@@ -71,7 +71,7 @@ fn empty_profile_name() {
 #[test]
 fn invalidate_checks_its_profile_too() {
     let mut error: *mut credchain_error = ptr::null_mut();
-    let code = credchain_invalidate(b"\xc3\x28\0".as_ptr().cast(), &mut error);
+    let code = credchain_invalidate(c"\xc3\x28".as_ptr(), &mut error);
     assert_eq!(code, credchain_result::CREDCHAIN_INVALID_ARGUMENT);
     assert_eq!(credchain_error_code(error), credchain_result::CREDCHAIN_INVALID_ARGUMENT);
     assert_eq!(read_message(error).as_deref(), Some("profile is not valid UTF-8"));

@@ -247,14 +247,6 @@ credchain_result credchain_diagnose(const char *profile,
                                     struct credchain_error **error);
 
 /*
- Releases a string that credchain allocated (the JSON of
- `credchain_diagnose`). Accepts NULL. The bytes are zeroed before the
- memory is freed, so the same function is safe for strings that carry
- secrets.
- */
-void credchain_string_free(char *string);
-
-/*
  The error's code; `CREDCHAIN_INVALID_ARGUMENT` for NULL.
  */
 credchain_result credchain_error_code(const struct credchain_error *error);
@@ -302,6 +294,13 @@ credchain_result credchain_set_log_callback(uint32_t max_level, credchain_log_ca
  from the log callback.
  */
 void credchain_shutdown(void);
+
+/*
+ Releases a string that credchain allocated (an auth token, the JSON of
+ `credchain_diagnose`). Accepts NULL. The bytes are zeroed before the
+ memory is freed: tokens are secrets.
+ */
+void credchain_string_free(char *string);
 
 /*
  Signs an RDS / Aurora / RDS Proxy IAM authentication token: a SigV4

@@ -1,14 +1,11 @@
-//! `credchain_diagnose`: the doctor's report through the C ABI, and
-//! `credchain_string_free` for the strings the library allocates.
+//! `credchain_diagnose`: the doctor's report through the C ABI.
 
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 
-use zeroize::Zeroize;
-
-use super::guard::{guarded, guarded_infallible, optional_str, out_pointer};
+use super::guard::{guarded, optional_str, out_pointer};
+use super::strings::write_string;
 use super::types::{credchain_error, credchain_result};
 use crate::diagnostics;
-use crate::error::Error;
 
 /// Explains the credential chain for `profile`, as `credchain doctor --json`
 /// does: for every source whether it is configured, used, skipped (and
@@ -42,27 +39,6 @@ pub extern "C" fn credchain_diagnose(
         let json = out_pointer(json, "json")?;
         let profile = optional_str(profile, "profile")?;
         let report = diagnostics::diagnose(profile)?;
-        let text = CString::new(diagnostics::render::to_json(&report))
-            .map_err(|_| Error::internal("the diagnosis contains a NUL byte"))?;
-        // SAFETY: `json` was checked non-NULL; the caller owns its storage.
-        unsafe { *json = text.into_raw() };
-        Ok(())
-    })
-}
-
-/// Releases a string that credchain allocated (the JSON of
-/// `credchain_diagnose`). Accepts NULL. The bytes are zeroed before the
-/// memory is freed, so the same function is safe for strings that carry
-/// secrets.
-#[no_mangle]
-pub extern "C" fn credchain_string_free(string: *mut c_char) {
-    if string.is_null() {
-        return;
-    }
-    guarded_infallible((), || {
-        // SAFETY: non-NULL strings come from `CString::into_raw` in this
-        // library and are released exactly once.
-        let owned = unsafe { CString::from_raw(string) };
-        owned.into_bytes_with_nul().zeroize();
+        write_string(json, &diagnostics::render::to_json(&report))
     })
 }

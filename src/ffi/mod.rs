@@ -17,5 +17,6 @@ pub mod diagnose;
 pub mod error;
 pub mod guard;
 pub mod lifecycle;
+pub mod strings;
 pub mod token;
 pub mod types;

@@ -1,11 +1,11 @@
 //! IAM database authentication tokens for RDS, Aurora and Aurora DSQL.
 
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 
 use super::guard::{guarded, optional_str, out_pointer, required_str};
+use super::strings::write_string;
 use super::types::{credchain_error, credchain_result};
-use crate::error::{Error, Result};
-use crate::token::{self, AuthToken, Target};
+use crate::token::{self, Target};
 
 /// Signs an RDS / Aurora / RDS Proxy IAM authentication token: a SigV4
 /// presigned `GET https://hostname:port/?Action=connect&DBUser=username`
@@ -40,7 +40,7 @@ pub extern "C" fn credchain_rds_auth_token(
         let user = required_str(username, "username")?;
         let region = optional_str(region, "region")?;
         let signed = token::auth_token(profile, hostname, region, Target::Rds { port, user }, signing_time)?;
-        write_token(out, &signed)
+        write_string(out, signed.as_str())
     })
 }
 
@@ -65,13 +65,6 @@ pub extern "C" fn credchain_dsql_auth_token(
         let hostname = required_str(hostname, "hostname")?;
         let region = optional_str(region, "region")?;
         let signed = token::auth_token(profile, hostname, region, Target::Dsql { admin }, signing_time)?;
-        write_token(out, &signed)
+        write_string(out, signed.as_str())
     })
-}
-
-fn write_token(out: *mut *mut c_char, signed: &AuthToken) -> Result<()> {
-    let text = CString::new(signed.as_str()).map_err(|_| Error::internal("a signed token contained a NUL"))?;
-    // SAFETY: `out` was checked non-NULL by the caller of this function.
-    unsafe { *out = text.into_raw() };
-    Ok(())
 }

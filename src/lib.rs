@@ -10,6 +10,8 @@
 //!
 //! Rust callers use [`get_credentials`] and [`invalidate`].
 
+#![warn(missing_docs)]
+
 pub mod cache;
 pub mod chain;
 pub mod credentials;

@@ -17,9 +17,17 @@ use crate::runtime;
 #[derive(Clone, Copy, Debug)]
 pub enum Target<'a> {
     /// RDS, Aurora or RDS Proxy: `host:port` and a database user.
-    Rds { port: u16, user: &'a str },
+    Rds {
+        /// The port the endpoint listens on.
+        port: u16,
+        /// The database user.
+        user: &'a str,
+    },
     /// Aurora DSQL, as the `admin` role or another one.
-    Dsql { admin: bool },
+    Dsql {
+        /// `DbConnectAdmin` rather than `DbConnect`.
+        admin: bool,
+    },
 }
 
 /// Signs a token for `host` with the credentials of `profile` (`None`: the

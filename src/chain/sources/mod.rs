@@ -42,21 +42,39 @@ pub enum Detection {
 pub enum Plan {
     /// The credentials were read from the environment or a file already.
     Ready(Credentials),
-    /// `role_arn` in the profile: aws-config's profile provider runs the
-    /// role chain (source profiles, `credential_source`, STS).
-    AssumeRole { profile: String },
+    /// `role_arn` in the profile: credchain walks the role chain (source
+    /// profiles, `credential_source`) and each hop calls STS AssumeRole.
+    AssumeRole {
+        /// The profile whose role is assumed.
+        profile: String,
+    },
     /// A web identity token file and a role.
     WebIdentity(web_identity::WebIdentityConfig),
     /// IAM Identity Center, through aws-config's profile provider.
-    Sso { profile: String },
+    Sso {
+        /// The profile with the SSO settings.
+        profile: String,
+    },
     /// `login_session`.
-    Login { session: String },
+    Login {
+        /// The session ARN `aws login` cached a token for.
+        session: String,
+    },
     /// `credential_process`.
-    Process { command: String, account_id: Option<String> },
+    Process {
+        /// The command line, run through `sh -c`.
+        command: String,
+        /// The profile's `aws_account_id`, for output that lacks `AccountId`.
+        account_id: Option<String>,
+    },
     /// The container credentials endpoint.
     Container,
     /// Instance metadata, at an optional custom endpoint.
-    Imds { endpoint: Option<String> },
+    Imds {
+        /// `AWS_EC2_METADATA_SERVICE_ENDPOINT` or the profile's
+        /// `ec2_metadata_service_endpoint`.
+        endpoint: Option<String>,
+    },
 }
 
 impl Plan {

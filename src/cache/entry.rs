@@ -238,9 +238,13 @@ impl Entry {
         let s = settings();
         let delay = backoff(attempts, s.failure_backoff_min, s.failure_backoff_max, fastrand::f64());
         let now = SystemTime::now();
-        // Old credentials stay while they are valid: in the advisory window
-        // they keep being served; past expiry they are dropped.
-        let keep = previous.schedule.is_none_or(|schedule| now < schedule.expires_at);
+        // Expiring credentials stay while they are valid: in the advisory
+        // window they keep being served; past expiry they are dropped.
+        // Static credentials are dropped at once: their re-resolution failed
+        // because a file or variable changed (a removed credentials file must
+        // not keep its keys alive), and reading files has no transient faults
+        // worth riding out.
+        let keep = previous.schedule.is_some_and(|schedule| now < schedule.expires_at);
         let (snapshot, schedule) =
             if keep { (previous.snapshot.clone(), previous.schedule) } else { (None, None) };
         State {

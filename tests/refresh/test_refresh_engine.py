@@ -80,6 +80,18 @@ def test_a_rewritten_credentials_file_is_served_within_the_recheck_interval(scn:
     assert not run.failed
 
 
+def test_a_removed_credentials_file_stops_being_served(scn: Scenario) -> None:
+    scn.credentials("[default]\naws_access_key_id = AKIDREVOKED\naws_secret_access_key = gone\n")
+    live = scn.start_probe(repeat=120, interval_ms=100)
+    live.wait_for(lambda r: r.get("access_key_id") == "AKIDREVOKED", timeout=5)
+    removed_at = time.time()
+    scn.credentials_file.unlink()
+    gone = live.wait_for(lambda r: r.get("ok") is False, timeout=DEFAULT_STATIC_RECHECK_S + 3, since=removed_at)
+    run = live.stop()
+    assert gone["code"] == 2, gone
+    assert not [r for r in run.ok if r["t"] > gone["t"]], "the removed keys came back"
+
+
 def test_no_credentials_is_retried_and_a_new_file_is_picked_up(scn: Scenario) -> None:
     live = scn.start_probe(repeat=40, interval_ms=100)
     live.wait_for(lambda r: r.get("ok") is False and r["code"] == 2, timeout=5)

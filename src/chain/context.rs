@@ -50,7 +50,7 @@ impl SelectedProfile {
 
     /// Whether someone asked for this profile by name.
     pub fn was_named(&self) -> bool {
-        self.origin != ProfileOrigin::Default
+        !matches!(self.origin, ProfileOrigin::Default)
     }
 }
 

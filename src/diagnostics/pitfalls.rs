@@ -273,7 +273,7 @@ fn env_shadows_refreshable_source(walk: &Walk, found: &mut Vec<Pitfall>) {
 }
 
 fn explicit_profile_ignores_env(walk: &Walk, found: &mut Vec<Pitfall>) {
-    if walk.profile.origin != ProfileOrigin::Caller {
+    if !matches!(walk.profile.origin, ProfileOrigin::Caller) {
         return;
     }
     let set: Vec<&str> = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
@@ -299,7 +299,7 @@ fn explicit_profile_ignores_env(walk: &Walk, found: &mut Vec<Pitfall>) {
 }
 
 fn profile_variables_disagree(walk: &Walk, found: &mut Vec<Pitfall>) {
-    if walk.profile.origin == ProfileOrigin::Caller {
+    if matches!(walk.profile.origin, ProfileOrigin::Caller) {
         return;
     }
     let (Some(default), Some(profile)) = (walk.env.non_empty("AWS_DEFAULT_PROFILE"), walk.env.non_empty("AWS_PROFILE"))

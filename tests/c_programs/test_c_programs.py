@@ -55,16 +55,48 @@ def test_fork_child_gets_credentials_and_again_after_invalidate(tmp_path: Path) 
     assert "fork_test: 5 passed, 0 failed" in result.stdout
 
 
+def probe_under_valgrind(env: dict, *args: str) -> subprocess.CompletedProcess:
+    tool = shutil.which("valgrind")
+    assert tool, "valgrind is required for these tests (apt-get install valgrind)"
+    result = subprocess.run([tool, "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite",
+                             str(BIN / "probe"), *args], env=env, capture_output=True, text=True, timeout=300)
+    assert "ERROR SUMMARY: 0 errors" in result.stderr, result.stderr[-3000:]
+    return result
+
+
 def test_probe_errors_under_valgrind(tmp_path: Path) -> None:
-    """The error path (a missing profile) and the success path, leak-free."""
-    env = clean_env(tmp_path, **ABI_ENV)
-    for args in (["--profile", "ghost"], ["--repeat", "3"]):
-        tool = shutil.which("valgrind")
-        assert tool
-        result = subprocess.run([tool, "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite",
-                                 str(BIN / "probe"), *args], env=env, capture_output=True, text=True, timeout=300)
-        assert result.returncode in (0, 1), result.stderr[-3000:]
-        assert "ERROR SUMMARY: 0 errors" in result.stderr
+    """The error paths (a missing profile, nothing configured, half a key
+    pair) and the env success path, leak-free."""
+    for env, args, code in (
+        (clean_env(tmp_path, **ABI_ENV), ["--profile", "ghost"], 3),
+        (clean_env(tmp_path), [], 2),
+        (clean_env(tmp_path, AWS_ACCESS_KEY_ID="AKIDHALF"), [], 4),
+    ):
+        result = probe_under_valgrind(env, *args)
+        assert result.returncode == 1
+        assert f'"code":{code}' in result.stdout, result.stdout
+    ok = probe_under_valgrind(clean_env(tmp_path, **ABI_ENV), "--repeat", "3")
+    assert ok.returncode == 0 and ok.stdout.count('"source":"env"') == 3
+
+
+def test_static_sources_under_valgrind(tmp_path: Path) -> None:
+    """Each static file source through the C ABI, leak-free."""
+    home = tmp_path
+    (home / ".aws").mkdir()
+    (home / ".aws" / "credentials").write_text("[files]\naws_access_key_id = AKIDCREDS\naws_secret_access_key = c\n")
+    (home / ".aws" / "config").write_text("[profile cfg]\naws_access_key_id = AKIDCONFIG\naws_secret_access_key = c\n")
+    (home / "ec2").write_text("AWSAccessKeyId=AKIDEC2\nAWSSecretKey=e\n")
+    (home / "boto.cfg").write_text("[Credentials]\naws_access_key_id = AKIDBOTO\naws_secret_access_key = b\n")
+    cases = (
+        (clean_env(home), ["--profile", "files"], "shared-credentials-file"),
+        (clean_env(home), ["--profile", "cfg"], "config-file"),
+        (clean_env(home, AWS_CREDENTIAL_FILE=str(home / "ec2")), [], "ec2-credentials-file"),
+        ({**clean_env(home), "BOTO_CONFIG": str(home / "boto.cfg")}, [], "boto-config"),
+    )
+    for env, args, source in cases:
+        result = probe_under_valgrind(env, *args)
+        assert result.returncode == 0, result.stdout
+        assert f'"source":"{source}"' in result.stdout
 
 
 @pytest.mark.parametrize("compiler,flags,suffix", [

@@ -18,17 +18,21 @@ const ACCOUNT_ID: &str = "AWS_ACCOUNT_ID";
 /// does not. With `AWS_CREDENTIAL_EXPIRATION` the credentials expire and
 /// are re-read from the environment at refresh.
 pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
-    if ctx.profile.origin == ProfileOrigin::Caller {
+    if matches!(ctx.profile.origin, ProfileOrigin::Caller) {
         return Ok(Detection::NotConfigured("skipped: the caller named a profile".into()));
     }
     let env = &ctx.env;
-    let (access_key, secret_key) = match (env.non_empty(ACCESS_KEY), env.non_empty(SECRET_KEY)) {
-        (None, None) => return Ok(Detection::NotConfigured(format!("{ACCESS_KEY} is not set"))),
-        (Some(_), None) => return Err(partial(SECRET_KEY)),
-        // botocore ignores a lone secret; DESIGN.md asks for an error naming
-        // the missing key, which tells the user more.
-        (None, Some(_)) => return Err(partial(ACCESS_KEY)),
-        (Some(access), Some(secret)) => (access, secret),
+    let has_secret = env.non_empty(SECRET_KEY).is_some();
+    let Some(access_key) = env.non_empty(ACCESS_KEY) else {
+        if has_secret {
+            // botocore ignores a lone secret; DESIGN.md asks for an error
+            // naming the missing key, which tells the user more.
+            return Err(partial(ACCESS_KEY));
+        }
+        return Ok(Detection::NotConfigured(format!("{ACCESS_KEY} is not set")));
+    };
+    let Some(secret_key) = env.non_empty(SECRET_KEY) else {
+        return Err(partial(SECRET_KEY));
     };
     let token = TOKENS.iter().find_map(|name| env.non_empty(name));
     let expiration = match env.non_empty(EXPIRATION) {

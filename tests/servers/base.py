@@ -156,6 +156,29 @@ class KeyMinter:
         return self._n
 
 
+class RotatingCredentials:
+    """For servers that hand out one credential set until their rotation
+    rule asks for another: ``rotate == "every"`` mints a set per request;
+    otherwise a set is minted when the current one is within
+    ``rotate_before`` seconds of its expiry. Mix into a LoopbackServer."""
+
+    def init_rotation(self, tag: str) -> None:
+        self.lifetime: float = 3600
+        self.rotate = "every"
+        self.rotate_before: float = 0
+        self.minter = KeyMinter(tag)
+        self._current: dict[str, Any] | None = None
+
+    def credentials(self) -> dict[str, Any]:
+        """The set to hand out now, minting per the rotation rule."""
+        with self._lock:  # type: ignore[attr-defined]  (LoopbackServer's)
+            now = time.time()
+            cur = self._current
+            if self.rotate == "every" or cur is None or now >= cur["expiration"] - self.rotate_before:
+                cur = self._current = self.minter.mint(self.lifetime, now)
+            return cur
+
+
 def secret_for(akid: str) -> str:
     return f"fake-secret-{akid}"
 

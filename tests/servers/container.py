@@ -20,10 +20,10 @@ import json
 import time
 from typing import Any
 
-from .base import KeyMinter, LoopbackServer, Request, Response, iso8601
+from .base import LoopbackServer, Request, Response, RotatingCredentials, iso8601
 
 
-class ContainerServer(LoopbackServer):
+class ContainerServer(RotatingCredentials, LoopbackServer):
     name = "container"
     settings = ("path", "auth_token", "auth_token_file", "lifetime", "rotate", "rotate_before",
                 "account_id", "role_arn")
@@ -32,13 +32,9 @@ class ContainerServer(LoopbackServer):
         self.path = "/v1/credentials"
         self.auth_token: str | None = None
         self.auth_token_file: str | None = None
-        self.lifetime: float = 3600
-        self.rotate = "every"
-        self.rotate_before: float = 0
         self.account_id: str | None = None
         self.role_arn: str | None = None
-        self.minter = KeyMinter("CTNR")
-        self._current: dict[str, Any] | None = None
+        self.init_rotation("CTNR")
         super().__init__(**kw)
 
     def expected_token(self) -> str | None:
@@ -59,14 +55,6 @@ class ContainerServer(LoopbackServer):
         creds = self.credentials()
         req.extra["access_key_id"] = creds["access_key_id"]
         return Response(200, json.dumps(self.document(creds)))
-
-    def credentials(self) -> dict[str, Any]:
-        with self._lock:
-            now = time.time()
-            cur = self._current
-            if self.rotate == "every" or cur is None or now >= cur["expiration"] - self.rotate_before:
-                cur = self._current = self.minter.mint(self.lifetime, now)
-            return cur
 
     def document(self, creds: dict[str, Any]) -> dict[str, Any]:
         doc: dict[str, Any] = {}

@@ -29,7 +29,7 @@ import json
 import time
 from typing import Any
 
-from .base import KeyMinter, LoopbackServer, Request, Response, iso8601
+from .base import LoopbackServer, Request, Response, RotatingCredentials, iso8601
 
 TOKEN_PATH = "/latest/api/token"
 CREDS_PATH = "/latest/meta-data/iam/security-credentials/"
@@ -37,22 +37,18 @@ TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds"
 TOKEN_HEADER = "x-aws-ec2-metadata-token"
 
 
-class ImdsServer(LoopbackServer):
+class ImdsServer(RotatingCredentials, LoopbackServer):
     name = "imds"
     settings = ("role", "lifetime", "rotate", "rotate_before", "ttl_header", "require_token", "code")
 
     def __init__(self, **kw: Any) -> None:
         self.role = "credchain-test-role"
-        self.lifetime: float = 3600
-        self.rotate = "every"
-        self.rotate_before: float = 0
         self.ttl_header = True
         self.require_token = True
         self.code = "Success"
-        self.minter = KeyMinter("IMDS")
+        self.init_rotation("IMDS")
         self._tokens: dict[str, float] = {}
         self._token_seq = itertools.count(1)
-        self._current: dict[str, Any] | None = None
         super().__init__(**kw)
 
     # ---- protocol -------------------------------------------------------
@@ -94,15 +90,6 @@ class ImdsServer(LoopbackServer):
         with self._lock:
             expiry = self._tokens.get(token or "")
         return expiry is not None and expiry > time.time()
-
-    def credentials(self) -> dict[str, Any]:
-        """The set to hand out now, minting per the rotation rule."""
-        with self._lock:
-            now = time.time()
-            cur = self._current
-            if self.rotate == "every" or cur is None or now >= cur["expiration"] - self.rotate_before:
-                cur = self._current = self.minter.mint(self.lifetime, now)
-            return cur
 
     def document(self, creds: dict[str, Any]) -> dict[str, Any]:
         return {

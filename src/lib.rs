@@ -20,6 +20,7 @@ pub mod error;
 pub mod ffi;
 pub mod log;
 pub mod runtime;
+pub mod snapshot;
 pub mod token;
 
 use std::sync::Arc;

@@ -114,11 +114,17 @@ impl Entry {
     /// current snapshot with atomic loads only; otherwise the caller joins
     /// (or starts) the single fetch and waits at most the call timeout.
     pub fn get(self: &Arc<Self>) -> Result<Arc<Snapshot>> {
+        self.with_current(Arc::clone)
+    }
+
+    /// Runs `use_it` on the snapshot to hand out, while it is held: the C
+    /// ABI takes a lease here without touching the `Arc`'s shared count.
+    pub fn with_current<R>(self: &Arc<Self>, use_it: impl FnOnce(&Arc<Snapshot>) -> R) -> Result<R> {
         self.ensure_refresher();
         let now = SystemTime::now();
         let current = self.state.load();
         if let Some(snapshot) = current.servable(now) {
-            return Ok(snapshot.clone());
+            return Ok(use_it(snapshot));
         }
         if let Some(error) = current.recent_failure(Instant::now()) {
             if !self.fetch_in_flight() {
@@ -126,7 +132,7 @@ impl Entry {
             }
         }
         drop(current);
-        self.fetch_and_wait()
+        self.fetch_and_wait().map(|snapshot| use_it(&snapshot))
     }
 
     fn fetch_and_wait(self: &Arc<Self>) -> Result<Arc<Snapshot>> {

@@ -74,11 +74,17 @@ impl Cache {
     /// entry is borrowed, not cloned: every reference-count change on the
     /// hot path is a cache line bouncing between the cores of busy callers.
     pub fn get(&self, profile: Option<&str>) -> Result<Arc<Snapshot>> {
+        self.with_current(profile, Arc::clone)
+    }
+
+    /// Runs `use_it` on `profile`'s current snapshot while it is held (see
+    /// [`Entry::with_current`]).
+    pub fn with_current<R>(&self, profile: Option<&str>, use_it: impl FnOnce(&Arc<Snapshot>) -> R) -> Result<R> {
         match profile {
-            None => self.ambient.get_or_init(|| Arc::new(Entry::new(None))).get(),
+            None => self.ambient.get_or_init(|| Arc::new(Entry::new(None))).with_current(use_it),
             Some(name) => match self.named.load().get(name) {
-                Some(entry) => entry.get(),
-                None => self.entry(Some(name)).get(),
+                Some(entry) => entry.with_current(use_it),
+                None => self.entry(Some(name)).with_current(use_it),
             },
         }
     }

@@ -1,7 +1,6 @@
 //! `credchain_get_credentials` and friends.
 
 use std::ffi::c_char;
-use std::sync::Arc;
 
 use super::guard::{guarded, guarded_infallible, optional_str, out_pointer};
 use super::types::{credchain_credentials, credchain_error, credchain_result};
@@ -31,12 +30,11 @@ pub extern "C" fn credchain_get_credentials(
     guarded(error, || {
         let out = out_pointer(out, "out")?;
         let profile = optional_str(profile, "profile")?;
-        let snapshot = cache::global().get(profile)?;
-        // The snapshot starts with its C view (`repr(C)`), so a pointer to
-        // the shared snapshot is a pointer to the view.
-        let raw = Arc::into_raw(snapshot) as *mut credchain_credentials;
+        // A lease on the shared snapshot itself: no copy, and no write to a
+        // counter that other threads' calls share.
+        let view = cache::global().with_current(profile, |snapshot| snapshot.lease())?;
         // SAFETY: `out` was checked non-NULL; the caller owns its storage.
-        unsafe { *out = raw };
+        unsafe { *out = view };
         Ok(())
     })
 }
@@ -49,9 +47,9 @@ pub extern "C" fn credchain_free_credentials(credentials: *mut credchain_credent
         return;
     }
     guarded_infallible((), || {
-        // SAFETY: non-NULL pointers come from `Arc::into_raw` in
+        // SAFETY: non-NULL pointers come from `Snapshot::lease` in
         // `credchain_get_credentials`; each is released exactly once.
-        drop(unsafe { Arc::from_raw(credentials as *const Snapshot) });
+        unsafe { Snapshot::release(credentials) };
     })
 }
 

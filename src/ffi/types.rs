@@ -89,6 +89,7 @@ impl From<LogLevel> for credchain_log_level {
 /// `credchain_free_credentials`. The struct may grow at its end in later
 /// versions, never elsewhere.
 #[repr(C)]
+#[derive(Clone, Copy)]
 #[allow(non_camel_case_types)]
 pub struct credchain_credentials {
     /// The access key id.

@@ -1,0 +1,300 @@
+//! The immutable snapshot the cache serves, and the C ABI's cheap leases on
+//! it.
+//!
+//! A snapshot is built once per fetch and then only read. Its strings live
+//! in NUL-terminated buffers that are zeroed when it is reclaimed.
+//!
+//! `credchain_get_credentials` hands out a pointer into the snapshot itself
+//! (no copy). Counting those pointers on one shared counter made every call
+//! of every thread bounce one cache line between cores; instead each
+//! snapshot carries [`LEASE_SHARDS`] copies of its C view, each on its own
+//! cache line with its own counter, and a thread leases the copy of its
+//! shard. The snapshot's memory outlives its last `Arc`: dropping the `Arc`
+//! retires it, and a retired snapshot is reclaimed once no lease on any
+//! shard is outstanding.
+
+use std::ffi::c_char;
+use std::fmt;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::SystemTime;
+
+use parking_lot::Mutex;
+use zeroize::Zeroize;
+
+use crate::chain::SourceName;
+use crate::credentials::{unix_seconds, Credentials};
+use crate::ffi::types::credchain_credentials;
+
+/// Copies of the C view per snapshot: enough that the threads of a busy
+/// host rarely share one.
+pub const LEASE_SHARDS: usize = 16;
+
+/// A NUL-terminated copy of a string whose bytes are zeroed on drop. The
+/// bytes live in a boxed slice, so the pointer handed to C never moves.
+struct CText(Box<[u8]>);
+
+impl CText {
+    /// Copies `text`; an interior NUL cannot come from a valid credential,
+    /// so it is cut there rather than producing a C string that lies.
+    fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        let mut buffer = Vec::with_capacity(end + 1);
+        buffer.extend_from_slice(&bytes[..end]);
+        buffer.push(0);
+        CText(buffer.into_boxed_slice())
+    }
+
+    fn as_ptr(&self) -> *const c_char {
+        self.0.as_ptr().cast()
+    }
+}
+
+impl Drop for CText {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// One shard's copy of the C view and its count of outstanding leases, on a
+/// cache line of its own. The view comes first: a pointer to the lease is a
+/// pointer to the view.
+#[repr(C, align(64))]
+struct Lease {
+    view: credchain_credentials,
+    owner: *const SnapshotData,
+    outstanding: AtomicUsize,
+}
+
+/// The snapshot's contents, at a fixed address until reclaimed.
+struct SnapshotData {
+    leases: [Lease; LEASE_SHARDS],
+    retired: AtomicBool,
+    _strings: [Option<CText>; 4],
+    credentials: Credentials,
+    id: u64,
+    fetched_at: SystemTime,
+}
+
+/// Hands out a new number for every snapshot, so a token signed by one set
+/// of credentials is never mistaken for one signed by the next.
+static NEXT_SNAPSHOT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One immutable set of credentials as the cache serves it.
+pub struct Snapshot {
+    data: NonNull<SnapshotData>,
+}
+
+// SAFETY: the data is never mutated after construction except through
+// atomics; the raw pointers in the views point into buffers it owns.
+unsafe impl Send for Snapshot {}
+// SAFETY: as above.
+unsafe impl Sync for Snapshot {}
+
+impl Snapshot {
+    /// Freezes `credentials` into a snapshot fetched at `fetched_at`.
+    pub fn new(credentials: Credentials, fetched_at: SystemTime) -> Self {
+        let access_key_id = CText::new(&credentials.access_key_id);
+        let secret_access_key = CText::new(&credentials.secret_access_key);
+        let session_token = credentials.session_token.as_deref().map(|t| CText::new(t));
+        let account_id = credentials.account_id.as_deref().map(CText::new);
+        let view = credchain_credentials {
+            access_key_id: access_key_id.as_ptr(),
+            secret_access_key: secret_access_key.as_ptr(),
+            session_token: session_token.as_ref().map_or(std::ptr::null(), CText::as_ptr),
+            account_id: account_id.as_ref().map_or(std::ptr::null(), CText::as_ptr),
+            source: credentials.source.as_cstr().as_ptr(),
+            expiration: credentials.expiration.map_or(0, unix_seconds),
+        };
+        let lease = || Lease { view, owner: std::ptr::null(), outstanding: AtomicUsize::new(0) };
+        let mut data = Box::new(SnapshotData {
+            leases: std::array::from_fn(|_| lease()),
+            retired: AtomicBool::new(false),
+            _strings: [Some(access_key_id), Some(secret_access_key), session_token, account_id],
+            credentials,
+            id: NEXT_SNAPSHOT_ID.fetch_add(1, Ordering::Relaxed),
+            fetched_at,
+        });
+        let owner: *const SnapshotData = &*data;
+        for lease in data.leases.iter_mut() {
+            lease.owner = owner;
+        }
+        Snapshot { data: NonNull::from(Box::leak(data)) }
+    }
+
+    fn data(&self) -> &SnapshotData {
+        // SAFETY: the data is reclaimed only after this handle is dropped.
+        unsafe { self.data.as_ref() }
+    }
+
+    /// The credentials this snapshot holds.
+    pub fn credentials(&self) -> &Credentials {
+        &self.data().credentials
+    }
+
+    /// A number unique to this snapshot within the process.
+    pub fn id(&self) -> u64 {
+        self.data().id
+    }
+
+    /// When the fetch that produced it finished.
+    pub fn fetched_at(&self) -> SystemTime {
+        self.data().fetched_at
+    }
+
+    /// When the credentials expire, if they do.
+    pub fn expiration(&self) -> Option<SystemTime> {
+        self.data().credentials.expiration
+    }
+
+    /// The source name.
+    pub fn source(&self) -> SourceName {
+        self.data().credentials.source
+    }
+
+    /// Leases the calling thread's copy of the C view; the lease keeps the
+    /// snapshot's memory alive after its last `Arc` goes, until
+    /// [`Snapshot::release`]. Must be called while the snapshot is held.
+    pub fn lease(&self) -> *mut credchain_credentials {
+        let lease = &self.data().leases[shard_of_this_thread()];
+        lease.outstanding.fetch_add(1, Ordering::SeqCst);
+        (lease as *const Lease).cast_mut().cast()
+    }
+
+    /// Ends a lease from [`Snapshot::lease`].
+    ///
+    /// # Safety
+    ///
+    /// `view` must come from `lease` and be released exactly once.
+    pub unsafe fn release(view: *mut credchain_credentials) {
+        // SAFETY: by the contract, `view` is the first field of a live lease.
+        let lease = unsafe { &*(view as *const Lease) };
+        // SAFETY: the owner outlives its outstanding leases, and this one is
+        // still outstanding until the decrement below.
+        let retired = unsafe { (*lease.owner).retired.load(Ordering::SeqCst) };
+        let previous = lease.outstanding.fetch_sub(1, Ordering::SeqCst);
+        // Nothing of the snapshot is touched after the decrement: another
+        // thread may reclaim it from then on. A lease that saw it live and
+        // ended after its retirement leaves it for the next reclaim.
+        if previous == 1 && retired {
+            reclaim_retired();
+        }
+    }
+}
+
+impl Drop for Snapshot {
+    /// The last `Arc` is gone: retire the data, and reclaim every retired
+    /// snapshot whose leases have all ended (this one included, usually).
+    fn drop(&mut self) {
+        self.data().retired.store(true, Ordering::SeqCst);
+        RETIRED.lock().push(Retired(self.data));
+        reclaim_retired();
+    }
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Snapshot").field("id", &self.id()).field("credentials", self.credentials()).finish()
+    }
+}
+
+/// A retired snapshot's data, waiting for its leases to end.
+struct Retired(NonNull<SnapshotData>);
+
+// SAFETY: only the reclaimer touches retired data, under the RETIRED lock.
+unsafe impl Send for Retired {}
+
+static RETIRED: Mutex<Vec<Retired>> = Mutex::new(Vec::new());
+
+/// Frees the retired snapshots no lease refers to any more.
+fn reclaim_retired() {
+    let mut retired = RETIRED.lock();
+    retired.retain(|Retired(data)| {
+        // SAFETY: retired data stays allocated until this closure frees it.
+        let outstanding = unsafe { data.as_ref() }.leases.iter().any(|l| l.outstanding.load(Ordering::SeqCst) != 0);
+        if !outstanding {
+            // SAFETY: from Box::leak in `Snapshot::new`; retired, so no new
+            // lease can start, and none is outstanding.
+            drop(unsafe { Box::from_raw(data.as_ptr()) });
+        }
+        outstanding
+    });
+}
+
+/// The shard of the calling thread: handed out round-robin on first use.
+fn shard_of_this_thread() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % LEASE_SHARDS;
+    }
+    SHARD.with(|shard| *shard)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+    use std::sync::Arc;
+
+    fn sample() -> Snapshot {
+        let creds = Credentials::new_static(SourceName::Env, "AKIDEXAMPLE", "shh")
+            .with_session_token(Some("tok"))
+            .with_account_id(Some("123456789012"));
+        Snapshot::new(creds, SystemTime::now())
+    }
+
+    #[test]
+    fn a_lease_points_at_the_snapshots_own_strings() {
+        let snapshot = sample();
+        let view = snapshot.lease();
+        // SAFETY: the lease is live until released below.
+        unsafe {
+            let v = &*view;
+            assert_eq!(CStr::from_ptr(v.access_key_id).to_str().unwrap(), "AKIDEXAMPLE");
+            assert_eq!(CStr::from_ptr(v.secret_access_key).to_str().unwrap(), "shh");
+            assert_eq!(CStr::from_ptr(v.session_token).to_str().unwrap(), "tok");
+            assert_eq!(CStr::from_ptr(v.account_id).to_str().unwrap(), "123456789012");
+            assert_eq!(CStr::from_ptr(v.source).to_str().unwrap(), "env");
+            assert_eq!(v.expiration, 0);
+            Snapshot::release(view);
+        }
+    }
+
+    #[test]
+    fn an_empty_token_is_no_token() {
+        let creds = Credentials::new_static(SourceName::Env, "A", "B").with_session_token(Some(""));
+        let snapshot = Snapshot::new(creds, SystemTime::now());
+        let view = snapshot.lease();
+        // SAFETY: live until released.
+        unsafe {
+            assert!((*view).session_token.is_null());
+            assert!((*view).account_id.is_null());
+            Snapshot::release(view);
+        }
+    }
+
+    #[test]
+    fn a_lease_outlives_the_last_arc_and_the_snapshot_is_then_reclaimed() {
+        let snapshot = Arc::new(sample());
+        let id = snapshot.id();
+        let view = snapshot.lease();
+        drop(snapshot);
+        // SAFETY: the lease keeps the retired snapshot's memory alive.
+        let key = unsafe { CStr::from_ptr((*view).access_key_id) }.to_str().unwrap().to_owned();
+        assert_eq!(key, "AKIDEXAMPLE");
+        let waiting = |id: u64| {
+            RETIRED.lock().iter().any(|Retired(data)| unsafe { data.as_ref() }.id == id)
+        };
+        assert!(waiting(id), "retired, waiting for its lease");
+        // SAFETY: released once.
+        unsafe { Snapshot::release(view) };
+        assert!(!waiting(id), "reclaimed when its last lease ended");
+    }
+
+    #[test]
+    fn every_lease_is_on_its_own_cache_line() {
+        assert_eq!(std::mem::size_of::<Lease>(), 64);
+        assert_eq!(std::mem::align_of::<Lease>(), 64);
+    }
+}

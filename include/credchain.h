@@ -17,24 +17,10 @@
 
 
 /*
- The JSON schema version. Bumped only for changes that could break a
- reader (a field removed, renamed or changing type); adding a field or a
- pitfall code does not bump it.
- */
-#define SCHEMA_VERSION 1
-
-/*
  The longest string accepted from a caller. Profile names, hostnames and
  user names are short; a megabyte is a bug or an attack, not a name.
  */
 #define CREDCHAIN_MAX_STRING_BYTES 4096
-
-/*
- How many tokens the process-wide cache holds: far more distinct
- (profile, region, host, port, user, kind) combinations than a process
- normally uses, few enough that a scan on eviction stays cheap.
- */
-#define DEFAULT_CAPACITY 256
 
 /*
  Result of every fallible call. `CREDCHAIN_OK` is 0; the other numbers are

@@ -28,3 +28,26 @@ fn version_macros_match_cargo_toml() {
     assert_eq!(macro_value("CREDCHAIN_VERSION_MINOR"), parts[1]);
     assert_eq!(macro_value("CREDCHAIN_VERSION_PATCH"), parts[2]);
 }
+
+#[test]
+fn every_name_in_the_header_carries_the_prefix() {
+    let mut functions = 0;
+    for line in COMMITTED.lines() {
+        if let Some(rest) = line.strip_prefix("#define ") {
+            let name = rest.split_whitespace().next().unwrap();
+            assert!(name.starts_with("CREDCHAIN_"), "unprefixed macro {name}");
+        }
+        if let Some(at) = line.find('(') {
+            let before = &line[..at];
+            let is_function = line.ends_with(';') || line.ends_with(',') || !line.starts_with(' ');
+            if is_function && !before.starts_with(' ') && !before.starts_with('#') && !before.contains("typedef") {
+                if let Some(name) = before.split_whitespace().last().map(|n| n.trim_start_matches('*')) {
+                    assert!(name.starts_with("credchain_"), "unprefixed function {name} in: {line}");
+                    functions += 1;
+                }
+            }
+        }
+    }
+    // Every exported function was looked at (15 today).
+    assert!(functions >= 15, "only {functions} function declarations recognised");
+}

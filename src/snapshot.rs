@@ -16,10 +16,9 @@
 use std::ffi::c_char;
 use std::fmt;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::time::SystemTime;
 
-use parking_lot::Mutex;
 use zeroize::Zeroize;
 
 use crate::chain::SourceName;
@@ -178,7 +177,7 @@ impl Snapshot {
         // thread may reclaim it from then on. A lease that saw it live and
         // ended after its retirement leaves it for the next reclaim.
         if previous == 1 && retired {
-            reclaim_retired();
+            reclaim();
         }
     }
 }
@@ -188,8 +187,8 @@ impl Drop for Snapshot {
     /// snapshot whose leases have all ended (this one included, usually).
     fn drop(&mut self) {
         self.data().retired.store(true, Ordering::SeqCst);
-        RETIRED.lock().push(Retired(self.data));
-        reclaim_retired();
+        push_retired(Box::new(Retired { data: self.data, next: std::ptr::null_mut() }));
+        reclaim();
     }
 }
 
@@ -199,27 +198,52 @@ impl fmt::Debug for Snapshot {
     }
 }
 
-/// A retired snapshot's data, waiting for its leases to end.
-struct Retired(NonNull<SnapshotData>);
+/// A retired snapshot's data, waiting for its leases to end: a node of a
+/// lock-free list, so that neither retiring nor reclaiming ever parks a
+/// caller's thread.
+struct Retired {
+    data: NonNull<SnapshotData>,
+    next: *mut Retired,
+}
 
-// SAFETY: only the reclaimer touches retired data, under the RETIRED lock.
-unsafe impl Send for Retired {}
+/// The head of the retired list. Nodes are only pushed one at a time and
+/// taken all at once (`swap`), so the list has no ABA hazard.
+static RETIRED: AtomicPtr<Retired> = AtomicPtr::new(std::ptr::null_mut());
 
-static RETIRED: Mutex<Vec<Retired>> = Mutex::new(Vec::new());
-
-/// Frees the retired snapshots no lease refers to any more.
-fn reclaim_retired() {
-    let mut retired = RETIRED.lock();
-    retired.retain(|Retired(data)| {
-        // SAFETY: retired data stays allocated until this closure frees it.
-        let outstanding = unsafe { data.as_ref() }.leases.iter().any(|l| l.outstanding.load(Ordering::SeqCst) != 0);
-        if !outstanding {
-            // SAFETY: from Box::leak in `Snapshot::new`; retired, so no new
-            // lease can start, and none is outstanding.
-            drop(unsafe { Box::from_raw(data.as_ptr()) });
+fn push_retired(node: Box<Retired>) {
+    let node = Box::into_raw(node);
+    let mut head = RETIRED.load(Ordering::SeqCst);
+    loop {
+        // SAFETY: `node` is ours until the exchange below publishes it.
+        unsafe { (*node).next = head };
+        match RETIRED.compare_exchange_weak(head, node, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => return,
+            Err(current) => head = current,
         }
-        outstanding
-    });
+    }
+}
+
+/// Frees the retired snapshots no lease refers to any more; puts the others
+/// back. Concurrent reclaimers each take a disjoint part of the list.
+fn reclaim() {
+    let mut list = RETIRED.swap(std::ptr::null_mut(), Ordering::SeqCst);
+    while !list.is_null() {
+        // SAFETY: the swap made this thread the only owner of the nodes.
+        let mut node = unsafe { Box::from_raw(list) };
+        list = node.next;
+        node.next = std::ptr::null_mut();
+        // SAFETY: retired data stays allocated until it is freed here.
+        let data = unsafe { node.data.as_ref() };
+        if data.leases.iter().any(|l| l.outstanding.load(Ordering::SeqCst) != 0) {
+            push_retired(node);
+            continue;
+        }
+        #[cfg(test)]
+        tests::note_reclaimed(data.id);
+        // SAFETY: from Box::leak in `Snapshot::new`; retired, so no new
+        // lease can start, and none is outstanding.
+        drop(unsafe { Box::from_raw(node.data.as_ptr()) });
+    }
 }
 
 /// The shard of the calling thread: handed out round-robin on first use.
@@ -234,8 +258,18 @@ fn shard_of_this_thread() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
     use std::ffi::CStr;
     use std::sync::Arc;
+
+    use parking_lot::Mutex;
+
+    /// Ids of the snapshots reclaimed so far (tests only).
+    static RECLAIMED: Mutex<Option<HashSet<u64>>> = Mutex::new(None);
+
+    pub(super) fn note_reclaimed(id: u64) {
+        RECLAIMED.lock().get_or_insert_with(HashSet::new).insert(id);
+    }
 
     fn sample() -> Snapshot {
         let creds = Credentials::new_static(SourceName::Env, "AKIDEXAMPLE", "shh")
@@ -283,13 +317,11 @@ mod tests {
         // SAFETY: the lease keeps the retired snapshot's memory alive.
         let key = unsafe { CStr::from_ptr((*view).access_key_id) }.to_str().unwrap().to_owned();
         assert_eq!(key, "AKIDEXAMPLE");
-        let waiting = |id: u64| {
-            RETIRED.lock().iter().any(|Retired(data)| unsafe { data.as_ref() }.id == id)
-        };
-        assert!(waiting(id), "retired, waiting for its lease");
+        let reclaimed = |id: u64| RECLAIMED.lock().as_ref().is_some_and(|ids| ids.contains(&id));
+        assert!(!reclaimed(id), "retired, waiting for its lease");
         // SAFETY: released once.
         unsafe { Snapshot::release(view) };
-        assert!(!waiting(id), "reclaimed when its last lease ended");
+        assert!(reclaimed(id), "reclaimed when its last lease ended");
     }
 
     #[test]

@@ -92,6 +92,15 @@ pub fn mask_access_key(access_key_id: &str) -> String {
     format!("{}{}", "*".repeat(hidden), tail)
 }
 
+/// RFC 3339 in UTC with a `Z`, to the second: `2026-11-25T21:30:00Z`.
+pub fn rfc3339(at: SystemTime) -> String {
+    let moment =
+        time::OffsetDateTime::from_unix_timestamp(unix_seconds(at)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    moment
+        .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
+        .unwrap_or_default()
+}
+
 /// Seconds since the Unix epoch (negative before it).
 pub fn unix_seconds(time: SystemTime) -> i64 {
     match time.duration_since(UNIX_EPOCH) {

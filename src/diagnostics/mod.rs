@@ -28,7 +28,7 @@ use crate::cache::settings::settings;
 use crate::chain::context::expand_home;
 use crate::chain::environment::EnvVars;
 use crate::chain::{self, ChainContext, Detection, ProfileOrigin, SelectedProfile, SourceName, ORDER};
-use crate::credentials::{mask_access_key, unix_seconds, Credentials};
+use crate::credentials::{mask_access_key, rfc3339, unix_seconds, Credentials};
 use crate::error::{Error, ErrorCode, Result};
 use crate::runtime;
 use report::{CredentialsReport, ErrorReport, FileReport, FilesReport, ProfileReport, SourceReport};
@@ -299,11 +299,4 @@ pub fn origin_name(origin: ProfileOrigin) -> &'static str {
     }
 }
 
-/// RFC 3339 in UTC with a `Z`, to the second.
-pub fn rfc3339(at: SystemTime) -> String {
-    let moment =
-        time::OffsetDateTime::from_unix_timestamp(unix_seconds(at)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    moment
-        .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
-        .unwrap_or_default()
-}
+

@@ -223,7 +223,7 @@ fn env_temporary_credentials(walk: &Walk, found: &mut Vec<Pitfall>) {
     }
     let what = if credentials.session_token.is_some() { "a session token" } else { "an ASIA access key" };
     let expiry = match credentials.expiration {
-        Some(at) => format!(", expiring at {}", super::rfc3339(at)),
+        Some(at) => format!(", expiring at {}", crate::credentials::rfc3339(at)),
         None => String::new(),
     };
     push(
@@ -400,7 +400,7 @@ fn expiry(walk: &Walk, now: SystemTime, found: &mut Vec<Pitfall>) {
             Some(source),
             format!(
                 "the credentials from {source} expired at {}; credchain never serves expired credentials. {}",
-                super::rfc3339(expires_at),
+                crate::credentials::rfc3339(expires_at),
                 renew_advice(source)
             ),
         );
@@ -429,7 +429,7 @@ fn expiry(walk: &Walk, now: SystemTime, found: &mut Vec<Pitfall>) {
             "the credentials from {source} expire in {} s (at {}), inside the {} s window in which SDKs stop using \
              them. {}",
             remaining.as_secs(),
-            super::rfc3339(expires_at),
+            crate::credentials::rfc3339(expires_at),
             mandatory.as_secs(),
             renew_advice(source)
         ),

@@ -26,13 +26,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use credchain::chain::SourceName;
-use credchain::credentials::{mask_access_key, Credentials};
+use credchain::credentials::{mask_access_key, rfc3339, Credentials};
 use credchain::diagnostics::{self, render, shell};
 use credchain::log::{self, LogLevel, LogSink};
 
 use crate::args::Args;
 use crate::get::process_json;
-use crate::output::rfc3339;
 
 /// The fake upstream's key prefix; the counter follows, six digits.
 const KEY_PREFIX: &str = "ASIADEMO";

@@ -6,11 +6,11 @@
 //! - `env`: `export` lines for a shell;
 //! - `json`: every field, with the source name.
 
-use credchain::credentials::{unix_seconds, Credentials};
+use credchain::credentials::{rfc3339, unix_seconds, Credentials};
 use serde_json::{json, Value};
 
 use crate::args::Args;
-use crate::output::{print_error, rfc3339};
+use crate::output::print_error;
 
 /// The output formats.
 enum Format {

@@ -1,7 +1,5 @@
 //! Output helpers shared by the sub-commands.
 
-use std::time::SystemTime;
-
 use credchain::Error;
 use serde_json::json;
 
@@ -14,12 +12,4 @@ pub fn print_error(error: &Error, as_json: bool) {
     } else {
         eprintln!("credchain: {} ({})", error.message(), error.code().name());
     }
-}
-
-/// RFC 3339 in UTC with a `Z`, to the second.
-pub fn rfc3339(time: SystemTime) -> String {
-    let seconds = credchain::credentials::unix_seconds(time);
-    let at = time::OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    at.format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
-        .unwrap_or_default()
 }

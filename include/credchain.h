@@ -174,20 +174,25 @@ extern "C" {
  `*out` is left untouched and, when `error` is not NULL, `*error` receives
  details to release with `credchain_error_free`.
 
+ The credentials are shared with other callers and read-only (`const`):
+ never write to them or their strings.
+
  Cheap when the cache is warm: no allocation, no lock, no copy. Blocks
  only when no valid credentials are cached, and never longer than the
  configured timeout (`CREDCHAIN_TIMEOUT_MS`, default 10 s). Any thread may
  call it.
  */
 credchain_result credchain_get_credentials(const char *profile,
-                                           struct credchain_credentials **out,
+                                           const struct credchain_credentials **out,
                                            struct credchain_error **error);
 
 /*
  Releases credentials from `credchain_get_credentials`. Accepts NULL. The
  strings are zeroed when the last holder of the same snapshot lets go.
+ Each pointer is released once; a second release of a pointer whose
+ credentials are still held elsewhere is refused and logged.
  */
-void credchain_free_credentials(struct credchain_credentials *credentials);
+void credchain_free_credentials(const struct credchain_credentials *credentials);
 
 /*
  Drops the cached credentials of `profile` (NULL: the default profile) so
@@ -195,6 +200,16 @@ void credchain_free_credentials(struct credchain_credentials *credentials);
  just failed with an expired-token error.
  */
 credchain_result credchain_invalidate(const char *profile, struct credchain_error **error);
+
+/*
+ Reads the process environment again. credchain reads it once, when the
+ library is loaded, and never again on its own, because reading it while
+ another thread calls `setenv` can crash the process. A host that changes
+ `AWS_*` variables (or `HOME`) at run time calls this afterwards, at a
+ moment when none of its threads writes the environment, then
+ `credchain_invalidate` for profiles that must see the change at once.
+ */
+void credchain_reload_environment(void);
 
 /*
  The address of a counter that increases whenever any cached credentials

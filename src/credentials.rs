@@ -101,6 +101,14 @@ pub fn rfc3339(at: SystemTime) -> String {
         .unwrap_or_default()
 }
 
+/// Parses an RFC 3339 time such as `2026-11-25T21:30:00Z` (fractions and
+/// offsets allowed); `None` for anything else or a time before 1970.
+pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let parsed = time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339).ok()?;
+    let since_epoch = std::time::Duration::new(u64::try_from(parsed.unix_timestamp()).ok()?, parsed.nanosecond());
+    UNIX_EPOCH.checked_add(since_epoch)
+}
+
 /// Seconds since the Unix epoch (negative before it).
 pub fn unix_seconds(time: SystemTime) -> i64 {
     match time.duration_since(UNIX_EPOCH) {
@@ -122,5 +130,14 @@ mod tests {
         assert!(!shown.contains("tokenvalue"));
         assert!(!shown.contains("AKIAABCDEFGH1234"));
         assert!(shown.contains("************1234"), "{shown}");
+    }
+
+    #[test]
+    fn rfc3339_with_zone_and_fraction() {
+        let at = parse_rfc3339("2030-01-02T03:04:05.5Z").unwrap();
+        assert_eq!(at.duration_since(UNIX_EPOCH).unwrap().as_millis(), 1_893_553_445_500);
+        let offset = parse_rfc3339("2030-01-02T04:04:05+01:00").unwrap();
+        assert_eq!(offset.duration_since(UNIX_EPOCH).unwrap().as_secs(), 1_893_553_445);
+        assert!(parse_rfc3339("tomorrow").is_none());
     }
 }

@@ -88,7 +88,7 @@ impl Error {
     pub fn profile_not_found(profile: &str) -> Self {
         Error::new(
             ErrorCode::ProfileNotFound,
-            format!("the config profile ({profile}) could not be found"),
+            format!("the config profile ({}) could not be found", crate::text::escape_name(profile)),
         )
     }
 

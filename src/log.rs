@@ -106,6 +106,12 @@ pub fn set_sink(max_level: LogLevel, sink: Option<LogSink>) {
     }
 }
 
+/// Called in a forked child, where the threads that were inside the sink at
+/// the fork do not exist: nothing is in progress there.
+pub(crate) fn forget_calls_in_progress() {
+    IN_SINK.store(0, Ordering::SeqCst);
+}
+
 /// Whether a message at `level` would go anywhere.
 pub fn enabled(level: LogLevel) -> bool {
     Lazy::force(&SINK);

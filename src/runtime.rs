@@ -1,68 +1,67 @@
-//! The one internal tokio runtime, started lazily, rebuilt in a forked
-//! child, and never dropped by a static destructor.
+//! The internal tokio runtime, started lazily and never dropped by a static
+//! destructor.
 //!
-//! Callers never need a runtime: they hand work to this one and wait on a
-//! condition variable. The runtime has one worker thread (not one per core)
-//! plus tokio's blocking pool, whose idle threads exit after a few seconds.
-//! tokio does not survive `fork()` (tokio#4301), so a `pthread_atfork` child
-//! handler marks the parent's runtime as abandoned; the child's next call
-//! builds a new one and the old one is leaked, never touched.
+//! Callers never need a runtime: they hand work to this one and wait with a
+//! deadline. The runtime has one worker thread (not one per core) plus
+//! tokio's blocking pool, whose idle threads exit after a few seconds.
+//! Each library instance (see `instance.rs`) owns one [`RuntimeSlot`]; a
+//! forked child gets a new instance and so a new slot, and never touches the
+//! parent's runtime or its lock (tokio does not survive `fork()`,
+//! tokio#4301).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use parking_lot::lock_api::RawMutex as _;
 use parking_lot::Mutex;
 use tokio::runtime::{Handle, Runtime};
 
-/// The live runtime and the epoch it belongs to. A static is never dropped,
-/// so process exit and library unload never join the runtime's threads
-/// (which can hang); `shutdown` is the explicit way to stop it.
-static RUNTIME: Mutex<Option<(u64, Runtime)>> = Mutex::new(None);
-/// The epoch of the live runtime; 0 before the first one.
-static EPOCH: AtomicU64 = AtomicU64::new(0);
-/// Set in a forked child until it has abandoned the parent's runtime.
-static FORKED: AtomicBool = AtomicBool::new(false);
-static ATFORK: Once = Once::new();
+/// Runtime epochs, unique in the process: a flight or refresher tagged with
+/// an epoch belongs to that runtime only.
+static NEXT_EPOCH: AtomicU64 = AtomicU64::new(1);
 
-/// The epoch of the runtime that is live in this process now, or 0 when
-/// there is none or this is a child that has not yet replaced the parent's.
-/// Cheap (two atomic loads): the hot path uses it to notice a fork.
-pub fn live_epoch() -> u64 {
-    if FORKED.load(Ordering::Acquire) {
-        return 0;
+/// One instance's runtime, or none yet.
+#[derive(Default)]
+pub struct RuntimeSlot {
+    runtime: Mutex<Option<(u64, Runtime)>>,
+    /// The epoch of the live runtime; 0 when there is none.
+    live: AtomicU64,
+}
+
+impl RuntimeSlot {
+    /// The epoch of the runtime that is live now, or 0. One atomic load:
+    /// the hot path uses it.
+    pub fn live_epoch(&self) -> u64 {
+        self.live.load(Ordering::Acquire)
     }
-    EPOCH.load(Ordering::Acquire)
-}
 
-/// The current epoch, starting the runtime if needed.
-pub fn epoch() -> u64 {
-    handle().0
-}
+    /// The runtime's handle and epoch, starting the runtime when needed.
+    /// Nothing foreign (no log callback) runs while the lock is held.
+    pub fn handle(&self) -> (u64, Handle) {
+        let started = {
+            let mut slot = self.runtime.lock();
+            if let Some((epoch, runtime)) = slot.as_ref() {
+                return (*epoch, runtime.handle().clone());
+            }
+            let runtime = build_runtime();
+            let epoch = NEXT_EPOCH.fetch_add(1, Ordering::AcqRel);
+            let handle = runtime.handle().clone();
+            *slot = Some((epoch, runtime));
+            self.live.store(epoch, Ordering::Release);
+            (epoch, handle)
+        };
+        crate::log::debug(format_args!("started the internal runtime (epoch {})", started.0));
+        started
+    }
 
-/// The runtime's handle and epoch, starting (or, after a fork, restarting)
-/// the runtime when needed.
-pub fn handle() -> (u64, Handle) {
-    let mut slot = RUNTIME.lock();
-    if FORKED.swap(false, Ordering::AcqRel) {
-        // The parent's worker threads do not exist here: dropping the
-        // runtime would wait for them for ever.
-        if let Some(abandoned) = slot.take() {
-            std::mem::forget(abandoned);
+    /// Stops the runtime, waiting up to `grace` for its tasks. A later call
+    /// starts a new one.
+    pub fn shutdown(&self, grace: Duration) {
+        let taken = self.runtime.lock().take();
+        self.live.store(0, Ordering::Release);
+        if let Some((_, runtime)) = taken {
+            runtime.shutdown_timeout(grace);
         }
     }
-    if let Some((epoch, runtime)) = slot.as_ref() {
-        return (*epoch, runtime.handle().clone());
-    }
-    let runtime = build_runtime();
-    let epoch = EPOCH.load(Ordering::Acquire) + 1;
-    let handle = runtime.handle().clone();
-    *slot = Some((epoch, runtime));
-    EPOCH.store(epoch, Ordering::Release);
-    register_fork_handlers();
-    crate::log::debug(format_args!("started the internal runtime (epoch {epoch})"));
-    (epoch, handle)
 }
 
 fn build_runtime() -> Runtime {
@@ -76,40 +75,22 @@ fn build_runtime() -> Runtime {
         .expect("the credchain runtime could not start (out of threads or memory)")
 }
 
-/// Stops the runtime, waiting up to `grace` for its tasks. A later call
-/// starts a new one. Meant for hosts about to unload the library.
+/// The epoch of the current instance's live runtime (0: none).
+pub fn live_epoch() -> u64 {
+    crate::instance::instance().runtime.live_epoch()
+}
+
+/// The current epoch, starting the runtime if needed.
+pub fn epoch() -> u64 {
+    handle().0
+}
+
+/// The current instance's runtime handle and epoch, starting it if needed.
+pub fn handle() -> (u64, Handle) {
+    crate::instance::instance().runtime.handle()
+}
+
+/// Stops the current instance's runtime (see [`RuntimeSlot::shutdown`]).
 pub fn shutdown(grace: Duration) {
-    let taken = RUNTIME.lock().take();
-    EPOCH.fetch_add(1, Ordering::AcqRel);
-    if let Some((_, runtime)) = taken {
-        runtime.shutdown_timeout(grace);
-    }
-}
-
-/// Holds the runtime lock across `fork()` so the child never inherits it
-/// locked by a thread that does not exist there.
-fn register_fork_handlers() {
-    ATFORK.call_once(|| {
-        // SAFETY: the handlers only touch a static mutex and an atomic.
-        unsafe {
-            libc::pthread_atfork(Some(before_fork), Some(after_fork_in_parent), Some(after_fork_in_child));
-        }
-    });
-}
-
-extern "C" fn before_fork() {
-    // SAFETY: released by one of the two handlers below, in each process.
-    unsafe { RUNTIME.raw().lock() };
-}
-
-extern "C" fn after_fork_in_parent() {
-    // SAFETY: locked by `before_fork` on this thread.
-    unsafe { RUNTIME.raw().unlock() };
-}
-
-extern "C" fn after_fork_in_child() {
-    FORKED.store(true, Ordering::Release);
-    // SAFETY: locked by `before_fork` on the thread that forked, which is
-    // the only thread in the child.
-    unsafe { RUNTIME.raw().unlock() };
+    crate::instance::instance().runtime.shutdown(grace)
 }

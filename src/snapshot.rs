@@ -16,7 +16,7 @@
 use std::ffi::c_char;
 use std::fmt;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use zeroize::Zeroize;
@@ -24,10 +24,12 @@ use zeroize::Zeroize;
 use crate::chain::SourceName;
 use crate::credentials::{unix_seconds, Credentials};
 use crate::ffi::types::credchain_credentials;
+use crate::sync::{AtomicBool, AtomicPtr, AtomicUsize};
 
 /// Copies of the C view per snapshot: enough that the threads of a busy
-/// host rarely share one.
-pub const LEASE_SHARDS: usize = 16;
+/// host rarely share one. (Two under loom: the model's threads then both
+/// share a shard and use different ones, with fewer steps to explore.)
+pub const LEASE_SHARDS: usize = if cfg!(credchain_loom) { 2 } else { 16 };
 
 /// A NUL-terminated copy of a string whose bytes are zeroed on drop. The
 /// bytes live in a boxed slice, so the pointer handed to C never moves.
@@ -208,7 +210,12 @@ struct Retired {
 
 /// The head of the retired list. Nodes are only pushed one at a time and
 /// taken all at once (`swap`), so the list has no ABA hazard.
+#[cfg(not(credchain_loom))]
 static RETIRED: AtomicPtr<Retired> = AtomicPtr::new(std::ptr::null_mut());
+#[cfg(credchain_loom)]
+loom::lazy_static! {
+    static ref RETIRED: AtomicPtr<Retired> = AtomicPtr::new(std::ptr::null_mut());
+}
 
 fn push_retired(node: Box<Retired>) {
     let node = Box::into_raw(node);
@@ -239,7 +246,7 @@ fn reclaim() {
             continue;
         }
         #[cfg(test)]
-        tests::note_reclaimed(data.id);
+        reclaimed_log::note(data.id);
         // SAFETY: from Box::leak in `Snapshot::new`; retired, so no new
         // lease can start, and none is outstanding.
         drop(unsafe { Box::from_raw(node.data.as_ptr()) });
@@ -247,6 +254,7 @@ fn reclaim() {
 }
 
 /// The shard of the calling thread: handed out round-robin on first use.
+#[cfg(not(credchain_loom))]
 fn shard_of_this_thread() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
@@ -255,21 +263,42 @@ fn shard_of_this_thread() -> usize {
     SHARD.with(|shard| *shard)
 }
 
+/// The same under loom, with loom's per-execution statics.
+#[cfg(credchain_loom)]
+fn shard_of_this_thread() -> usize {
+    loom::lazy_static! {
+        static ref NEXT: AtomicUsize = AtomicUsize::new(0);
+    }
+    loom::thread_local! {
+        static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % LEASE_SHARDS;
+    }
+    SHARD.with(|shard| *shard)
+}
+
+/// Ids of the snapshots reclaimed so far (tests only), to tell a reclaim
+/// from none and to catch one reclaimed twice.
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod reclaimed_log {
     use std::collections::HashSet;
-    use std::ffi::CStr;
-    use std::sync::Arc;
+    use std::sync::Mutex;
 
-    use parking_lot::Mutex;
-
-    /// Ids of the snapshots reclaimed so far (tests only).
     static RECLAIMED: Mutex<Option<HashSet<u64>>> = Mutex::new(None);
 
-    pub(super) fn note_reclaimed(id: u64) {
-        RECLAIMED.lock().get_or_insert_with(HashSet::new).insert(id);
+    pub(super) fn note(id: u64) {
+        let mut ids = RECLAIMED.lock().unwrap_or_else(|e| e.into_inner());
+        assert!(ids.get_or_insert_with(HashSet::new).insert(id), "snapshot {id} reclaimed twice");
     }
+
+    pub(super) fn contains(id: u64) -> bool {
+        RECLAIMED.lock().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(|ids| ids.contains(&id))
+    }
+}
+
+#[cfg(all(test, not(credchain_loom)))]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+    use std::sync::Arc;
 
     fn sample() -> Snapshot {
         let creds = Credentials::new_static(SourceName::Env, "AKIDEXAMPLE", "shh")
@@ -317,7 +346,7 @@ mod tests {
         // SAFETY: the lease keeps the retired snapshot's memory alive.
         let key = unsafe { CStr::from_ptr((*view).access_key_id) }.to_str().unwrap().to_owned();
         assert_eq!(key, "AKIDEXAMPLE");
-        let reclaimed = |id: u64| RECLAIMED.lock().as_ref().is_some_and(|ids| ids.contains(&id));
+        let reclaimed = reclaimed_log::contains;
         assert!(!reclaimed(id), "retired, waiting for its lease");
         // SAFETY: released once.
         unsafe { Snapshot::release(view) };
@@ -328,5 +357,117 @@ mod tests {
     fn every_lease_is_on_its_own_cache_line() {
         assert_eq!(std::mem::size_of::<Lease>(), 64);
         assert_eq!(std::mem::align_of::<Lease>(), 64);
+    }
+}
+
+/// Model checks of the retirement list and the lease shards (`scripts/loom`:
+/// `RUSTFLAGS="--cfg credchain_loom" cargo test --release --lib loom`). Each model
+/// asserts, over every interleaving loom explores, that a leased view is
+/// never reclaimed before its lease ends, that no snapshot is reclaimed
+/// twice, and that once every lease has ended and every `Arc` is gone one
+/// more `reclaim` (the next retirement) leaves the list empty.
+#[cfg(all(test, credchain_loom))]
+mod loom_tests {
+    use super::*;
+    use std::ffi::CStr;
+    use std::sync::Arc;
+
+    use loom::thread;
+
+    fn snapshot(key: &str) -> Arc<Snapshot> {
+        Arc::new(Snapshot::new(Credentials::new_static(SourceName::Env, key, "secret"), SystemTime::now()))
+    }
+
+    /// Reads the leased view as C would, checks its snapshot is still
+    /// there, and ends the lease.
+    fn use_and_release(view: *mut credchain_credentials, id: u64, key: &str) {
+        assert!(!reclaimed_log::contains(id), "snapshot {id} reclaimed under a live lease");
+        // SAFETY: the lease is live until released below.
+        let seen = unsafe { CStr::from_ptr((*view).access_key_id) }.to_str().unwrap().to_owned();
+        assert_eq!(seen, key);
+        // SAFETY: released once.
+        unsafe { Snapshot::release(view) };
+    }
+
+    /// Nothing is left on the list once every lease and `Arc` is gone and
+    /// one more reclaim has run; every snapshot of the model was reclaimed.
+    fn assert_all_reclaimed(ids: &[u64]) {
+        reclaim();
+        assert!(RETIRED.load(Ordering::SeqCst).is_null(), "a retired snapshot was left on the list");
+        for &id in ids {
+            assert!(reclaimed_log::contains(id), "snapshot {id} never reclaimed");
+        }
+    }
+
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let mut builder = loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(3);
+        }
+        builder.check(f);
+    }
+
+    /// A lease ends on one thread while the last `Arc` is dropped on
+    /// another: the release's "retired?" check and the reclaimer's "any
+    /// lease outstanding?" check race.
+    #[test]
+    fn loom_release_races_the_last_arc() {
+        model(|| {
+            let snap = snapshot("AKIDONE");
+            let id = snap.id();
+            let view = snap.lease() as usize;
+            let reader = thread::spawn(move || use_and_release(view as *mut _, id, "AKIDONE"));
+            drop(snap);
+            reader.join().unwrap();
+            assert_all_reclaimed(&[id]);
+        });
+    }
+
+    /// Two threads lease (one shard each, or both the same one, depending
+    /// on the order they first lease in) while the main thread drops the
+    /// last `Arc`.
+    #[test]
+    fn loom_two_leases_on_the_shards_and_a_retirement() {
+        model(|| {
+            let snap = snapshot("AKIDTWO");
+            let id = snap.id();
+            let readers: Vec<_> = (0..2)
+                .map(|_| {
+                    let held = snap.clone();
+                    thread::spawn(move || {
+                        let view = held.lease();
+                        drop(held);
+                        use_and_release(view, id, "AKIDTWO");
+                    })
+                })
+                .collect();
+            drop(snap);
+            for reader in readers {
+                reader.join().unwrap();
+            }
+            assert_all_reclaimed(&[id]);
+        });
+    }
+
+    /// Two snapshots retired at once on two threads, each with a lease that
+    /// the other thread ends: concurrent pushes, concurrent reclaimers
+    /// taking the list from each other and putting nodes back.
+    #[test]
+    fn loom_concurrent_retirements_and_reclaimers() {
+        model(|| {
+            let a = snapshot("AKIDA");
+            let b = snapshot("AKIDB");
+            let (ia, ib) = (a.id(), b.id());
+            let va = a.lease() as usize;
+            let vb = b.lease() as usize;
+            let t = thread::spawn(move || {
+                drop(a);
+                use_and_release(vb as *mut _, ib, "AKIDB");
+            });
+            drop(b);
+            use_and_release(va as *mut _, ia, "AKIDA");
+            t.join().unwrap();
+            assert_all_reclaimed(&[ia, ib]);
+        });
     }
 }

@@ -13,7 +13,7 @@ use credchain::ffi::types::{credchain_credentials, credchain_error, credchain_re
 
 /// Calls `credchain_get_credentials` and returns its code and message.
 fn get(profile: *const c_char, with_out: bool) -> (credchain_result, Option<String>) {
-    let mut out: *mut credchain_credentials = ptr::null_mut();
+    let mut out: *const credchain_credentials = ptr::null();
     let mut error: *mut credchain_error = ptr::null_mut();
     let out_ptr = if with_out { &mut out as *mut _ } else { ptr::null_mut() };
     let code = credchain_get_credentials(profile, out_ptr, &mut error);

@@ -67,7 +67,7 @@ static long long get_free(double limit) {
     while (now() < end) {
         int i;
         for (i = 0; i < 1000; i++) {
-            credchain_credentials *c = NULL;
+            const credchain_credentials *c = NULL;
             if (credchain_get_credentials(NULL, &c, NULL) != CREDCHAIN_OK) {
                 fprintf(stderr, "hot_path: get failed\n");
                 exit(1);

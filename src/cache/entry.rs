@@ -1,7 +1,7 @@
 //! One profile's cache entry: an atomically swapped immutable state, the
 //! single fetch in flight, and a wake-up for its refresher.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -13,9 +13,11 @@ use super::flight::Flight;
 use super::settings::settings;
 use super::timing::{backoff, schedule, Schedule};
 use super::{bump_generation, refresher};
-use crate::chain::{self, Fingerprint};
+use crate::chain::environment::EnvVars;
+use crate::chain::{self, Environment, Fingerprint};
 use crate::credentials::{unix_seconds, Snapshot};
 use crate::error::{Error, ErrorCode, Result};
+use crate::instance::instance;
 use crate::{log, runtime};
 
 /// The last failed attempt.
@@ -57,18 +59,34 @@ impl State {
 
     /// The error to return at once instead of asking upstream again: a
     /// recent failure whose back-off has not run out, unless the files or
-    /// variables it read have changed since.
-    fn recent_failure(&self, now: Instant) -> Option<&Error> {
+    /// variables it read (compared with `env`) have changed since.
+    fn recent_failure(&self, now: Instant, env: &EnvVars) -> Option<&Error> {
         let failure = self.failure.as_ref()?;
         if now >= failure.retry_after {
             return None;
         }
         if let Some(inputs) = &self.inputs {
-            if *inputs != inputs.recapture() {
+            if *inputs != inputs.recapture(env) {
                 return None;
             }
         }
         Some(&failure.error)
+    }
+
+    /// Whether this state shows that the profile names something worth an
+    /// entry of its own: credentials, or a failure of a configured source
+    /// (whose back-off the entry must remember). "Not found", a bad name or
+    /// a broken file do not.
+    pub fn names_something(&self) -> bool {
+        if self.snapshot.is_some() {
+            return true;
+        }
+        self.failure.as_ref().is_some_and(|f| {
+            matches!(
+                f.error.code(),
+                ErrorCode::NoCredentials | ErrorCode::SourceFailed | ErrorCode::Timeout | ErrorCode::PartialCredentials
+            )
+        })
     }
 }
 
@@ -85,11 +103,14 @@ pub struct Entry {
     /// Bumped by `invalidate`, so a fetch started before it cannot
     /// overwrite the emptied state.
     invalidations: AtomicU64,
+    /// Whether the cache holds this entry (and so runs its refresher); a
+    /// pending entry for a new name is not held until it names something.
+    registered: AtomicBool,
 }
 
 impl Entry {
-    /// An empty entry for `profile`.
-    pub fn new(profile: Option<String>) -> Self {
+    /// An empty entry for `profile`; `registered` when the cache holds it.
+    pub fn new(profile: Option<String>, registered: bool) -> Self {
         Entry {
             profile,
             state: ArcSwap::from_pointee(State::default()),
@@ -97,12 +118,37 @@ impl Entry {
             changed: Notify::new(),
             refresher_epoch: AtomicU64::new(0),
             invalidations: AtomicU64::new(0),
+            registered: AtomicBool::new(registered),
         }
     }
 
-    /// The profile's name for messages.
-    pub fn display_name(&self) -> &str {
-        self.profile.as_deref().unwrap_or("(default)")
+    /// Marks the entry as held by the cache and starts its refresher.
+    pub fn register(self: &Arc<Self>) {
+        self.registered.store(true, Ordering::Release);
+        self.ensure_refresher();
+    }
+
+    /// A copy for a forked child's new cache: the still-valid snapshot and
+    /// its schedule, no flight, no refresher yet. Reads only the state,
+    /// which takes no lock.
+    pub fn carry_over(&self) -> Entry {
+        let carried = Entry::new(self.profile.clone(), self.registered.load(Ordering::Acquire));
+        let state = self.state.load();
+        let valid = state.schedule.is_none_or(|schedule| SystemTime::now() < schedule.expires_at);
+        if state.snapshot.is_some() && valid {
+            carried.state.store(Arc::new(State {
+                snapshot: state.snapshot.clone(),
+                schedule: state.schedule,
+                inputs: state.inputs.clone(),
+                failure: None,
+            }));
+        }
+        carried
+    }
+
+    /// The profile's name for messages, escaped.
+    pub fn display_name(&self) -> String {
+        self.profile.as_deref().map_or_else(|| "(default)".to_owned(), crate::text::escape_name)
     }
 
     /// The current state.
@@ -126,19 +172,22 @@ impl Entry {
         if let Some(snapshot) = current.servable(now) {
             return Ok(use_it(snapshot));
         }
-        if let Some(error) = current.recent_failure(Instant::now()) {
+        // The environment of the last capture: reading it again here could
+        // race a host thread's `setenv` (see `chain/environment.rs`).
+        let environment = instance().environment.current();
+        if let Some(error) = current.recent_failure(Instant::now(), &environment.vars) {
             if !self.fetch_in_flight() {
                 return Err(error.clone());
             }
         }
         drop(current);
-        self.fetch_and_wait().map(|snapshot| use_it(&snapshot))
+        self.fetch_and_wait(environment).map(|snapshot| use_it(&snapshot))
     }
 
-    fn fetch_and_wait(self: &Arc<Self>) -> Result<Arc<Snapshot>> {
+    fn fetch_and_wait(self: &Arc<Self>, environment: Arc<Environment>) -> Result<Arc<Snapshot>> {
         let timeout = settings().call_timeout;
         let deadline = Instant::now() + timeout;
-        match self.join_flight().wait_until(deadline) {
+        match self.join_flight(environment).wait_until(deadline) {
             Some(result) => result,
             None => Err(Error::new(
                 ErrorCode::Timeout,
@@ -157,8 +206,9 @@ impl Entry {
         self.flight.lock().as_ref().is_some_and(|f| f.runtime_epoch() == live)
     }
 
-    /// The fetch in flight, or a new one started on the runtime.
-    pub fn join_flight(self: &Arc<Self>) -> Arc<Flight> {
+    /// The fetch in flight, or a new one started on the runtime that
+    /// resolves under `environment` (a caller's capture).
+    pub fn join_flight(self: &Arc<Self>, environment: Arc<Environment>) -> Arc<Flight> {
         let (epoch, handle) = runtime::handle();
         let mut slot = self.flight.lock();
         if let Some(flight) = slot.as_ref().filter(|f| f.runtime_epoch() == epoch) {
@@ -169,15 +219,16 @@ impl Entry {
         drop(slot);
         let entry = self.clone();
         let task_flight = flight.clone();
-        handle.spawn(async move { entry.run_fetch(task_flight).await });
+        handle.spawn(async move { entry.run_fetch(task_flight, environment).await });
         flight
     }
 
     /// Resolves the chain, stores the outcome, and lands the flight.
-    async fn run_fetch(self: Arc<Self>, flight: Arc<Flight>) {
+    async fn run_fetch(self: Arc<Self>, flight: Arc<Flight>, environment: Arc<Environment>) {
         let mut landing = Landing { entry: &self, flight: &flight, landed: false };
         let invalidations = self.invalidations.load(Ordering::Acquire);
-        let resolution = chain::resolve(self.profile.as_deref(), settings().fetch_timeout).await;
+        let services = &instance().services;
+        let resolution = chain::resolve(self.profile.as_deref(), environment, services, settings().fetch_timeout).await;
         let result = match resolution.outcome {
             Ok(credentials) => Ok(Arc::new(Snapshot::new(credentials, SystemTime::now()))),
             Err(error) => Err(error),
@@ -220,7 +271,7 @@ impl Entry {
         match result {
             Ok(_) if snapshot_changed => {
                 if let Some(snapshot) = &next.snapshot {
-                    log_refresh(self.display_name(), snapshot, next.schedule.as_ref());
+                    log_refresh(&self.display_name(), snapshot, next.schedule.as_ref());
                 }
             }
             Ok(_) => {}
@@ -287,6 +338,9 @@ impl Entry {
     /// Starts this entry's refresher on the live runtime if it does not run
     /// there yet (first use, or first use in a forked child).
     fn ensure_refresher(self: &Arc<Self>) {
+        if !self.registered.load(Ordering::Relaxed) {
+            return;
+        }
         let live = runtime::live_epoch();
         if live != 0 && self.refresher_epoch.load(Ordering::Acquire) == live {
             return;

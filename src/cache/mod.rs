@@ -3,6 +3,13 @@
 //!
 //! The cache sits apart from the chain: it only calls [`crate::chain::resolve`]
 //! and decides when.
+//!
+//! It never grows with caller input alone: a profile name becomes an entry
+//! only once a resolution shows that it names something (credentials, or a
+//! configuration that failed for another reason than "not found"), and at
+//! most `CREDCHAIN_MAX_PROFILES` names are held. Until then a new name is
+//! resolved through a short-lived pending entry that concurrent callers
+//! share and that is dropped when its resolution lands.
 
 mod entry;
 mod flight;
@@ -15,16 +22,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use once_cell::sync::{Lazy, OnceCell};
+use once_cell::sync::OnceCell;
+use parking_lot::Mutex;
 
 pub use entry::{Entry, State};
 
 use crate::credentials::Snapshot;
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
+use crate::text::escape_name;
+use settings::settings;
 
 /// Increases whenever any entry's snapshot changes. Bindings read it from
 /// memory to skip calling into the library while nothing changed.
 static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// The most distinct new profile names resolved at the same moment; each
+/// costs one pending entry until its resolution lands.
+const MAX_PENDING: usize = 64;
 
 /// The counter itself, for the C ABI to hand out its address.
 pub fn generation_counter() -> &'static AtomicU64 {
@@ -42,55 +56,129 @@ fn bump_generation() {
 pub struct Cache {
     ambient: OnceCell<Arc<Entry>>,
     named: ArcSwap<HashMap<String, Arc<Entry>>>,
+    pending: Mutex<HashMap<String, Arc<Entry>>>,
 }
 
-static CACHE: Lazy<Cache> = Lazy::new(Cache::default);
-
-/// The process-wide cache.
+/// The current instance's cache.
 pub fn global() -> &'static Cache {
-    &CACHE
+    &crate::instance::instance().cache
 }
 
 impl Cache {
-    /// The entry for `profile`, created on first use.
-    pub fn entry(&self, profile: Option<&str>) -> Arc<Entry> {
-        let Some(name) = profile else {
-            return self.ambient.get_or_init(|| Arc::new(Entry::new(None))).clone();
-        };
-        if let Some(entry) = self.named.load().get(name) {
-            return entry.clone();
-        }
-        let mut created = None;
-        self.named.rcu(|map| {
-            let mut map = HashMap::clone(map);
-            let entry = map.entry(name.to_owned()).or_insert_with(|| Arc::new(Entry::new(Some(name.to_owned()))));
-            created = Some(entry.clone());
-            map
-        });
-        created.expect("rcu runs its closure at least once")
+    fn ambient(&self) -> &Arc<Entry> {
+        self.ambient.get_or_init(|| Arc::new(Entry::new(None, true)))
     }
 
-    /// The credentials for `profile` (`None`: the ambient profile). The
-    /// entry is borrowed, not cloned: every reference-count change on the
-    /// hot path is a cache line bouncing between the cores of busy callers.
+    /// The credentials for `profile` (`None`: the ambient profile).
     pub fn get(&self, profile: Option<&str>) -> Result<Arc<Snapshot>> {
         self.with_current(profile, Arc::clone)
     }
 
     /// Runs `use_it` on `profile`'s current snapshot while it is held (see
-    /// [`Entry::with_current`]).
+    /// [`Entry::with_current`]). The entry is borrowed, not cloned: every
+    /// reference-count change on the hot path is a cache line bouncing
+    /// between the cores of busy callers.
     pub fn with_current<R>(&self, profile: Option<&str>, use_it: impl FnOnce(&Arc<Snapshot>) -> R) -> Result<R> {
         match profile {
-            None => self.ambient.get_or_init(|| Arc::new(Entry::new(None))).with_current(use_it),
+            None => self.ambient().with_current(use_it),
             Some(name) => match self.named.load().get(name) {
                 Some(entry) => entry.with_current(use_it),
-                None => self.entry(Some(name)).with_current(use_it),
+                None => self.first_use(name, use_it),
             },
         }
     }
 
-    /// Drops `profile`'s snapshot so the next call fetches anew.
+    /// Resolves a name the cache does not hold yet through a pending entry,
+    /// and keeps the entry only if the name turned out to name something.
+    fn first_use<R>(&self, name: &str, use_it: impl FnOnce(&Arc<Snapshot>) -> R) -> Result<R> {
+        let entry = self.pending_entry(name)?;
+        let result = entry.with_current(use_it);
+        self.settle(name, &entry);
+        result
+    }
+
+    fn pending_entry(&self, name: &str) -> Result<Arc<Entry>> {
+        if self.named.load().len() >= settings().max_profiles {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "credchain already holds {} profiles, its limit (CREDCHAIN_MAX_PROFILES); profile {} was not added",
+                    settings().max_profiles,
+                    escape_name(name)
+                ),
+            ));
+        }
+        let mut pending = self.pending.lock();
+        if let Some(entry) = pending.get(name) {
+            return Ok(entry.clone());
+        }
+        if pending.len() >= MAX_PENDING {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("{MAX_PENDING} new profile names are being resolved at once; profile {} must wait", escape_name(name)),
+            ));
+        }
+        let entry = Arc::new(Entry::new(Some(name.to_owned()), false));
+        pending.insert(name.to_owned(), entry.clone());
+        Ok(entry)
+    }
+
+    /// After a pending entry's first resolution: drop it from the pending
+    /// set and, if it names something, hold it (and start its refresher).
+    fn settle(&self, name: &str, entry: &Arc<Entry>) {
+        {
+            let mut pending = self.pending.lock();
+            if pending.get(name).is_some_and(|e| Arc::ptr_eq(e, entry)) {
+                pending.remove(name);
+            }
+        }
+        if !entry.state().names_something() {
+            return;
+        }
+        let mut kept = false;
+        self.named.rcu(|map| {
+            let mut map = HashMap::clone(map);
+            kept = map.len() < settings().max_profiles && !map.contains_key(name);
+            if kept {
+                map.insert(name.to_owned(), entry.clone());
+            }
+            map
+        });
+        if kept {
+            entry.register();
+        }
+    }
+
+    /// Drops `profile`'s snapshot so the next call fetches anew. A name the
+    /// cache does not hold has nothing to drop.
     pub fn invalidate(&self, profile: Option<&str>) {
-        self.entry(profile).invalidate();
+        match profile {
+            None => self.ambient().invalidate(),
+            Some(name) => {
+                if let Some(entry) = self.named.load().get(name) {
+                    entry.invalidate();
+                }
+                if let Some(entry) = self.pending.lock().get(name).cloned() {
+                    entry.invalidate();
+                }
+            }
+        }
+    }
+
+    /// How many named profiles the cache holds.
+    pub fn named_profiles(&self) -> usize {
+        self.named.load().len()
+    }
+
+    /// A new cache holding this one's still-valid credentials, for a forked
+    /// child. Reads the entries' states without taking any lock.
+    pub fn carry_over(&self) -> Cache {
+        let carried = Cache::default();
+        if let Some(ambient) = self.ambient.get() {
+            let _ = carried.ambient.set(Arc::new(ambient.carry_over()));
+        }
+        let named = self.named.load().iter().map(|(name, entry)| (name.clone(), Arc::new(entry.carry_over()))).collect();
+        carried.named.store(Arc::new(named));
+        carried
     }
 }

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::entry::{Entry, State};
 use super::settings::settings;
+use crate::chain::Environment;
+use crate::instance::instance;
 
 /// What the refresher should do next.
 #[derive(Debug, PartialEq, Eq)]
@@ -60,24 +62,37 @@ pub async fn run(entry: Arc<Entry>) {
             _ = &mut changed => continue,
             _ = tokio::time::sleep(delay) => {}
         }
+        let environment = &instance().environment;
         let fetch = match step {
-            Next::RecheckIn(_) => static_inputs_changed(&entry.state()),
+            // The files are compared under the environment of the last
+            // resolution a caller started: the runtime never reads it.
+            Next::RecheckIn(_) => static_inputs_changed(entry.state(), environment.current()).await,
             _ => true,
         };
         if fetch {
-            let _ = entry.join_flight().landed().await;
+            let _ = entry.join_flight(environment.current()).landed().await;
         }
     }
 }
 
 /// Whether static credentials should be resolved again: their inputs
-/// changed, or they are older than the periodic re-resolution interval.
-fn static_inputs_changed(state: &State) -> bool {
-    let (Some(snapshot), Some(inputs)) = (&state.snapshot, &state.inputs) else {
+/// changed (compared under the latest captured environment), or they are
+/// older than the periodic re-resolution interval. The files are `stat`ed
+/// on the blocking pool, bounded, never on the runtime's worker.
+async fn static_inputs_changed(state: Arc<State>, environment: Arc<Environment>) -> bool {
+    let (Some(snapshot), Some(_)) = (&state.snapshot, &state.inputs) else {
         return false;
     };
     let age = SystemTime::now().duration_since(snapshot.fetched_at()).unwrap_or(Duration::ZERO);
-    age >= settings().static_refresh || *inputs != inputs.recapture()
+    if age >= settings().static_refresh {
+        return true;
+    }
+    let compare = tokio::task::spawn_blocking(move || {
+        state.inputs.as_ref().is_some_and(|inputs| *inputs != inputs.recapture(&environment.vars))
+    });
+    // A stat that hangs (a dead network mount) counts as "unchanged": the
+    // periodic re-resolution still comes.
+    matches!(tokio::time::timeout(settings().static_recheck, compare).await, Ok(Ok(true)))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! | `CREDCHAIN_TIMEOUT_MS` | 10000 | the longest a call waits for a fetch; a fetch is abandoned slightly earlier so its error, naming the source, reaches the caller first |
 //! | `CREDCHAIN_STATIC_RECHECK_MS` | 5000 | how often static credentials' files and variables are checked for a change |
 //! | `CREDCHAIN_STATIC_REFRESH_MS` | 300000 | static credentials are re-resolved this often even when nothing seems changed |
+//! | `CREDCHAIN_MAX_PROFILES` | 1024 | the most named profiles the cache holds; a new name past it is refused |
 
 use std::time::Duration;
 
@@ -25,6 +26,8 @@ pub struct Settings {
     pub failure_backoff_min: Duration,
     /// The longest back-off between failed attempts.
     pub failure_backoff_max: Duration,
+    /// The most named profiles held.
+    pub max_profiles: usize,
 }
 
 static SETTINGS: Lazy<Settings> = Lazy::new(Settings::from_env);
@@ -47,11 +50,15 @@ impl Settings {
             static_refresh: millis("CREDCHAIN_STATIC_REFRESH_MS", 300_000).max(Duration::from_millis(100)),
             failure_backoff_min: Duration::from_secs(1),
             failure_backoff_max: Duration::from_secs(15),
+            max_profiles: number("CREDCHAIN_MAX_PROFILES", 1024).max(1) as usize,
         }
     }
 }
 
 fn millis(variable: &str, default: u64) -> Duration {
-    let value = std::env::var(variable).ok().and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(default);
-    Duration::from_millis(value)
+    Duration::from_millis(number(variable, default))
+}
+
+fn number(variable: &str, default: u64) -> u64 {
+    std::env::var(variable).ok().and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(default)
 }

@@ -3,14 +3,17 @@
 //! aws-config's profile parser.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use aws_config::profile::{Profile, ProfileSet};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_types::os_shim_internal::{Env, Fs};
 
-use super::environment::EnvVars;
+use super::environment::{ChildEnv, EnvVars, Environment};
+use super::files::{read_bounded, Unreadable};
 use super::inputs::Fingerprint;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 /// How the profile name was chosen; it decides whether `env` is skipped and
 /// whether a missing profile is an error.
@@ -70,33 +73,39 @@ pub struct SharedFile {
 pub struct ChainContext {
     /// The environment as read at the start of this resolution.
     pub env: EnvVars,
+    /// The whole environment, for the processes a source runs.
+    pub child_env: ChildEnv,
     /// The profile in use.
     pub profile: SelectedProfile,
     /// `AWS_CONFIG_FILE` or `~/.aws/config`.
     pub config: SharedFile,
     /// `AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`.
     pub credentials: SharedFile,
+    /// The EC2 CLI and Boto2 files.
+    pub legacy: LegacyFiles,
     /// The fingerprint of all inputs, taken before reading them.
     pub inputs: Fingerprint,
 }
 
 impl ChainContext {
-    /// Reads the environment and the shared files for `explicit_profile`.
+    /// Reads the shared files for `explicit_profile` under the environment
+    /// `env` (captured on a caller's thread: the library never reads the
+    /// environment from its own threads). Every file goes through the
+    /// bounded reader, so this returns promptly whatever the paths name.
     /// The fingerprint comes back even when a file is broken, so that the
     /// cache can tell when it has been mended.
-    pub async fn load(explicit_profile: Option<&str>) -> (Fingerprint, Result<Self>) {
-        let env = EnvVars::capture();
+    pub fn read(explicit_profile: Option<&str>, environment: &Environment) -> (Fingerprint, Result<Self>) {
+        let env = environment.vars.clone();
         let profile = SelectedProfile::select(explicit_profile, &env);
         let config_path = expand_home(env.non_empty("AWS_CONFIG_FILE").unwrap_or("~/.aws/config"), &env);
         let credentials_path =
             expand_home(env.non_empty("AWS_SHARED_CREDENTIALS_FILE").unwrap_or("~/.aws/credentials"), &env);
         let inputs = Fingerprint::capture(&env, &watched_files(&env, &config_path, &credentials_path));
-        let files = async {
-            let config = read_shared_file(config_path, EnvConfigFileKind::Config).await?;
-            let credentials = read_shared_file(credentials_path, EnvConfigFileKind::Credentials).await?;
-            Ok((config, credentials))
-        };
-        let context = files.await.map(|(config, credentials)| ChainContext {
+        let files = read_shared_file(config_path, EnvConfigFileKind::Config)
+            .and_then(|config| Ok((config, read_shared_file(credentials_path, EnvConfigFileKind::Credentials)?)));
+        let context = files.map(|(config, credentials)| ChainContext {
+            legacy: LegacyFiles::read(&env),
+            child_env: environment.child.clone(),
             env,
             profile,
             config,
@@ -104,6 +113,30 @@ impl ChainContext {
             inputs: inputs.clone(),
         });
         (inputs, context)
+    }
+
+    /// [`ChainContext::read`] off the runtime's worker (on its blocking
+    /// pool), given up after `limit` so that a file system that hangs
+    /// (a dead network mount) stalls no other profile.
+    pub async fn load(
+        explicit_profile: Option<&str>,
+        environment: Arc<Environment>,
+        limit: Duration,
+    ) -> (Fingerprint, Result<Self>) {
+        let fallback = Fingerprint::capture(&environment.vars, &[]);
+        let profile = explicit_profile.map(str::to_owned);
+        let reading = tokio::task::spawn_blocking(move || ChainContext::read(profile.as_deref(), &environment));
+        match tokio::time::timeout(limit, reading).await {
+            Ok(Ok(read)) => read,
+            Ok(Err(_)) => (fallback, Err(Error::internal("reading the AWS files failed (a bug)"))),
+            Err(_) => (
+                fallback,
+                Err(Error::new(
+                    ErrorCode::Timeout,
+                    format!("reading the AWS config files took longer than {} ms", limit.as_millis()),
+                )),
+            ),
+        }
     }
 
     /// The selected profile's section in the config file.
@@ -180,13 +213,14 @@ fn watched_files(env: &EnvVars, config: &Path, credentials: &Path) -> Vec<PathBu
     files
 }
 
-/// Reads and parses one shared file; a missing or unreadable file is an
-/// empty one, as in botocore, but a file that is not UTF-8 or does not parse
-/// is a configuration error naming the file.
-async fn read_shared_file(path: PathBuf, kind: EnvConfigFileKind) -> Result<SharedFile> {
-    let bytes = match std::fs::read(&path) {
+/// Reads and parses one shared file; a missing file is an empty one, as in
+/// botocore, but a file that is no regular file, is too large, is not UTF-8
+/// or does not parse is a configuration error naming the file.
+fn read_shared_file(path: PathBuf, kind: EnvConfigFileKind) -> Result<SharedFile> {
+    let bytes = match read_bounded(&path) {
         Ok(bytes) => bytes,
-        Err(_) => return Ok(SharedFile { path, profiles: ProfileSet::default(), exists: false }),
+        Err(Unreadable::Missing) => return Ok(SharedFile { path, profiles: ProfileSet::default(), exists: false }),
+        Err(Unreadable::Refused(why)) => return Err(Error::invalid_config(format!("{} {why}", path.display()))),
     };
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::invalid_config(format!("{} is not valid UTF-8", path.display())))?;
@@ -195,8 +229,49 @@ async fn read_shared_file(path: PathBuf, kind: EnvConfigFileKind) -> Result<Shar
         .include_default_credentials_file(false)
         .with_contents(kind, text)
         .build();
-    let profiles = aws_config::profile::load(&Fs::real(), &Env::real(), &files, None)
-        .await
-        .map_err(|e| Error::invalid_config(format!("{}: {}", path.display(), e)))?;
+    // With the contents given, aws-config reads no file and no variable;
+    // the empty environment makes sure of it (see `environment.rs`).
+    let (no_files, no_env) = (Fs::from_slice(&[]), Env::from_slice(&[]));
+    let parsing = aws_config::profile::load(&no_files, &no_env, &files, None);
+    let profiles = crate::block::ready_now(parsing)
+        .ok_or_else(|| Error::internal("the profile parser waited on I/O (a bug)"))?
+        .map_err(|e| Error::invalid_config(format!("{}: {}", path.display(), crate::text::scrub_upstream(&e.to_string()))))?;
     Ok(SharedFile { path, profiles, exists: true })
+}
+
+/// The legacy files two sources read (the EC2 CLI's `AWS_CREDENTIAL_FILE`
+/// and Boto2's config), read with the shared files so that detection reads
+/// nothing itself.
+#[derive(Debug, Default)]
+pub struct LegacyFiles {
+    /// `AWS_CREDENTIAL_FILE`'s path and contents, when the variable is set.
+    pub ec2_credentials: Option<LegacyFile>,
+    /// The Boto2 files in botocore's order, with their contents.
+    pub boto: Vec<LegacyFile>,
+}
+
+/// One legacy file and what reading it gave.
+#[derive(Debug)]
+pub struct LegacyFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its text, or why there is none.
+    pub text: std::result::Result<String, Unreadable>,
+}
+
+impl LegacyFiles {
+    fn read(env: &EnvVars) -> Self {
+        let ec2_credentials = env.get("AWS_CREDENTIAL_FILE").map(|path| LegacyFile::read(expand_home(path, env)));
+        let boto = boto_config_paths(env).into_iter().map(LegacyFile::read).collect();
+        LegacyFiles { ec2_credentials, boto }
+    }
+}
+
+impl LegacyFile {
+    fn read(path: PathBuf) -> Self {
+        let text = read_bounded(&path).and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|_| Unreadable::Refused("is not valid UTF-8".to_owned()))
+        });
+        LegacyFile { path, text }
+    }
 }

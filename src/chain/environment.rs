@@ -2,8 +2,21 @@
 //!
 //! The environment is read once per resolution so that every source sees the
 //! same values, and so that a change can be noticed by comparing two reads.
+//!
+//! glibc's environment is not safe to read while another thread writes it
+//! (`getenv` against a host's `setenv` can crash, and a host may write its
+//! environment at any time). So the library reads it once, when it is
+//! loaded (or at the first call, if it was loaded without running its
+//! constructor), and again only when the host asks for it
+//! (`credchain_reload_environment`, at a moment when none of its threads
+//! writes the environment). Everything else, on any thread, works from that
+//! capture ([`LatestEnvironment`]).
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::hash::{Hash, Hasher};
 
 /// Every variable any source, the profile selection or the endpoints read.
@@ -36,7 +49,13 @@ pub const WATCHED_VARIABLES: &[&str] = &[
     "AWS_ENDPOINT_URL_STS",
     "AWS_ENDPOINT_URL_SSO",
     "HOME",
+    GUARD_VARIABLE,
 ];
+
+/// Set by credchain in the environment of every `credential_process` it
+/// runs: the profiles whose processes are running above this one, so that
+/// a process that runs credchain again for one of them is refused.
+pub const GUARD_VARIABLE: &str = "CREDCHAIN_CREDENTIAL_PROCESS_FOR";
 
 /// A snapshot of [`WATCHED_VARIABLES`]. Values that are not valid UTF-8 are
 /// treated as unset, as botocore cannot see them either.
@@ -88,5 +107,92 @@ impl std::fmt::Debug for EnvVars {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Names only: values include secret keys and tokens.
         f.debug_list().entries(self.values.keys()).finish()
+    }
+}
+
+/// One capture of the environment: the watched variables, and the whole
+/// environment for the child processes credchain starts (which must not
+/// read `environ` on the runtime either).
+#[derive(Clone, Default)]
+pub struct Environment {
+    /// The variables the chain reads.
+    pub vars: EnvVars,
+    /// Every variable, for `credential_process`.
+    pub child: ChildEnv,
+}
+
+/// The whole environment handed to a child process. Its `Debug` shows how
+/// many variables it holds, never their values.
+#[derive(Clone, Default)]
+pub struct ChildEnv(pub Arc<[(OsString, OsString)]>);
+
+impl std::fmt::Debug for ChildEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ChildEnv({} variables)", self.0.len())
+    }
+}
+
+impl Environment {
+    /// Reads the process environment. Call only on a caller's thread.
+    pub fn capture() -> Self {
+        Environment { vars: EnvVars::capture(), child: ChildEnv(std::env::vars_os().collect()) }
+    }
+
+    /// An environment made of `vars` alone (tests, diagnostics of a given
+    /// environment).
+    pub fn of(vars: &[(&'static str, &str)]) -> Self {
+        let values = vars.iter().map(|&(name, value)| (name, value.to_owned())).collect();
+        let child = ChildEnv(vars.iter().map(|&(n, v)| (OsString::from(n), OsString::from(v))).collect());
+        Environment { vars: EnvVars { values }, child }
+    }
+}
+
+/// The latest capture, shared with the runtime.
+pub struct LatestEnvironment {
+    current: ArcSwap<Environment>,
+}
+
+impl LatestEnvironment {
+    /// Starts with a capture made now, on the calling thread.
+    pub fn capture_now() -> Self {
+        LatestEnvironment { current: ArcSwap::from_pointee(Environment::capture()) }
+    }
+
+    /// Starts from an earlier capture (a forked child inherits its
+    /// parent's).
+    pub fn starting_from(environment: Arc<Environment>) -> Self {
+        LatestEnvironment { current: ArcSwap::new(environment) }
+    }
+
+    /// The latest capture; reads nothing from the process. Any thread.
+    pub fn current(&self) -> Arc<Environment> {
+        self.current.load_full()
+    }
+
+    /// Captures anew and keeps it. Only for the host's explicit request (see
+    /// the module docs).
+    pub fn refresh(&self) -> Arc<Environment> {
+        let fresh = Arc::new(Environment::capture());
+        self.current.store(fresh.clone());
+        fresh
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_latest_capture_changes_only_when_refreshed() {
+        let latest = LatestEnvironment::starting_from(Arc::new(Environment::of(&[("AWS_PROFILE", "a")])));
+        assert_eq!(latest.current().vars.get("AWS_PROFILE"), Some("a"));
+        latest.refresh();
+        assert_eq!(latest.current().vars.get("AWS_PROFILE"), std::env::var("AWS_PROFILE").ok().as_deref());
+    }
+
+    #[test]
+    fn debug_output_shows_names_only() {
+        let env = Environment::of(&[("AWS_SECRET_ACCESS_KEY", "hidden")]);
+        assert_eq!(format!("{:?}", env.vars), "[\"AWS_SECRET_ACCESS_KEY\"]");
     }
 }

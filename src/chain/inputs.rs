@@ -49,14 +49,16 @@ impl Fingerprint {
         }
     }
 
-    /// Takes the same fingerprint again, now, over the same files.
-    pub fn recapture(&self) -> Self {
+    /// Takes the same fingerprint again, now, over the same files, with
+    /// `env` as the environment (a caller's latest capture: this never reads
+    /// the process environment). `stat`s every file: call it off the
+    /// runtime's worker.
+    pub fn recapture(&self, env: &EnvVars) -> Self {
         let paths: Vec<PathBuf> = self.files.iter().map(|(p, _)| p.clone()).collect();
-        let env = EnvVars::capture();
         // The file list itself depends on the environment (AWS_CONFIG_FILE,
         // HOME...); a changed environment is already a difference, so the
         // old list is good enough to compare with.
-        Fingerprint::capture(&env, &paths)
+        Fingerprint::capture(env, &paths)
     }
 
     /// The files this fingerprint watches.

@@ -1,7 +1,7 @@
 //! The credential chain: which source applies, in botocore's order, and the
 //! credentials it yields, tagged with botocore's name for that source.
 //!
-//! credchain decides which source applies itself (see `shared/DESIGN.md` for
+//! credchain decides which source applies itself (see `docs/design.md` for
 //! why aws-config's own `DefaultCredentialsChain` cannot be used) and
 //! delegates each remote protocol (STS, SSO, `aws login`, processes, the
 //! container endpoint, IMDS) to aws-config's providers. The static sources
@@ -9,17 +9,21 @@
 
 pub mod context;
 pub mod environment;
+pub mod files;
 pub mod ini;
 pub mod inputs;
+pub mod process_output;
 pub mod sources;
 
 use std::ffi::CStr;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use context::{ChainContext, ProfileOrigin, SelectedProfile};
 pub use inputs::Fingerprint;
-pub use sources::{Detection, Plan};
+pub use environment::{Environment, LatestEnvironment};
+pub use sources::{Detection, Plan, Services};
 
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorCode, Result};
@@ -54,7 +58,7 @@ pub enum SourceName {
     IamRole,
 }
 
-/// The chain's order (see the table in `shared/DESIGN.md`).
+/// The chain's order (see the table in `docs/design.md`).
 pub const ORDER: [SourceName; 12] = [
     SourceName::Env,
     SourceName::AssumeRole,
@@ -125,12 +129,18 @@ pub struct Resolution {
     pub inputs: Fingerprint,
 }
 
-/// Resolves the chain for `explicit_profile` (`None`: the ambient profile).
-/// The winning source's fetch is bounded by `fetch_timeout`.
-pub async fn resolve(explicit_profile: Option<&str>, fetch_timeout: Duration) -> Resolution {
-    let (inputs, ctx) = ChainContext::load(explicit_profile).await;
+/// Resolves the chain for `explicit_profile` (`None`: the ambient profile)
+/// under `environment` (a caller's capture). Reading the files and the
+/// winning source's fetch are each bounded by `fetch_timeout`.
+pub async fn resolve(
+    explicit_profile: Option<&str>,
+    environment: Arc<Environment>,
+    services: &Services,
+    fetch_timeout: Duration,
+) -> Resolution {
+    let (inputs, ctx) = ChainContext::load(explicit_profile, environment, fetch_timeout).await;
     let outcome = match ctx {
-        Ok(ctx) => resolve_in(&ctx, fetch_timeout).await,
+        Ok(ctx) => resolve_in(&ctx, services, fetch_timeout).await,
         Err(error) => Err(error),
     };
     Resolution { outcome, inputs }
@@ -138,11 +148,11 @@ pub async fn resolve(explicit_profile: Option<&str>, fetch_timeout: Duration) ->
 
 /// Walks the chain over an already loaded context: the first source that
 /// applies answers, and its failure is the chain's failure (as in botocore).
-pub async fn resolve_in(ctx: &ChainContext, fetch_timeout: Duration) -> Result<Credentials> {
+pub async fn resolve_in(ctx: &ChainContext, services: &Services, fetch_timeout: Duration) -> Result<Credentials> {
     check_profile_exists(ctx)?;
     for source in ORDER {
         if let Detection::Configured(plan) = sources::detect(source, ctx)? {
-            return fetch_with_deadline(source, plan, ctx, fetch_timeout).await;
+            return fetch_with_deadline(source, plan, ctx, services, fetch_timeout).await;
         }
     }
     Err(Error::no_credentials())
@@ -154,9 +164,10 @@ pub async fn fetch_with_deadline(
     source: SourceName,
     plan: Plan,
     ctx: &ChainContext,
+    services: &Services,
     limit: Duration,
 ) -> Result<Credentials> {
-    match tokio::time::timeout(limit, sources::fetch(plan, ctx)).await {
+    match tokio::time::timeout(limit, sources::fetch(plan, ctx, services)).await {
         Ok(outcome) => outcome.and_then(|credentials| usable(source, credentials)),
         Err(_) => Err(Error::from_source(
             ErrorCode::Timeout,

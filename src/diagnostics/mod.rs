@@ -19,18 +19,19 @@ pub mod render;
 pub mod report;
 pub mod shell;
 
-use std::sync::mpsc;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 pub use report::{Pitfall, Report, Severity, Status, SCHEMA_VERSION};
 
 use crate::cache::settings::settings;
 use crate::chain::context::expand_home;
 use crate::chain::environment::EnvVars;
-use crate::chain::{self, ChainContext, Detection, ProfileOrigin, SelectedProfile, SourceName, ORDER};
+use crate::chain::{self, ChainContext, Detection, Environment, ProfileOrigin, SelectedProfile, SourceName, ORDER};
 use crate::credentials::{mask_access_key, rfc3339, unix_seconds, Credentials};
 use crate::error::{Error, ErrorCode, Result};
-use crate::runtime;
+use crate::instance::instance;
+use crate::{block, runtime};
 use report::{CredentialsReport, ErrorReport, FileReport, FilesReport, ProfileReport, SourceReport};
 
 /// Diagnoses the chain for `profile` (`None`: the ambient selection, as
@@ -41,25 +42,27 @@ use report::{CredentialsReport, ErrorReport, FileReport, FilesReport, ProfileRep
 /// Fails only when the diagnosis itself cannot run (the runtime stopped
 /// under it); a chain without credentials is a successful diagnosis.
 pub fn diagnose(profile: Option<&str>) -> Result<Report> {
+    let call_timeout = settings().call_timeout;
     let fetch_timeout = settings().fetch_timeout;
     let (_, handle) = runtime::handle();
-    let (sender, receiver) = mpsc::channel();
     let profile = profile.map(str::to_owned);
-    // On the library's runtime, not a private one: the IMDS provider is kept
-    // per runtime, and aws-config's clients must live on the runtime that
-    // drives them.
-    handle.spawn(async move {
-        let _ = sender.send(diagnose_async(profile.as_deref(), fetch_timeout).await);
-    });
-    // The fetch is bounded by `fetch_timeout`; the rest is reading a few
-    // files. The margin only guards against a stalled runtime.
-    match receiver.recv_timeout(fetch_timeout + Duration::from_secs(5)) {
-        Ok(report) => Ok(report),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::new(
+    // The environment is read here, on the caller's thread.
+    let environment = instance().environment.refresh();
+    // On the library's runtime, not a private one: aws-config's clients must
+    // live on the runtime that drives them. Reading the files and the fetch
+    // each stay under the fetch timeout; together they may not pass the
+    // call timeout.
+    let diagnosis = async move {
+        let deadline = tokio::time::Instant::now() + fetch_timeout;
+        tokio::time::timeout_at(deadline, diagnose_async(profile.as_deref(), environment, fetch_timeout)).await
+    };
+    match block::run_until(&handle, diagnosis, Instant::now() + call_timeout) {
+        Ok(Ok(report)) => Ok(report),
+        Ok(Err(_)) | Err(block::Abandoned::DeadlinePassed) => Err(Error::new(
             ErrorCode::Timeout,
-            format!("the diagnosis did not finish within {} ms", (fetch_timeout + Duration::from_secs(5)).as_millis()),
+            format!("the diagnosis did not finish within {} ms", call_timeout.as_millis()),
         )),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
+        Err(block::Abandoned::RuntimeStopped) => {
             Err(Error::internal("the diagnosis stopped before it finished (runtime shut down or a bug)"))
         }
     }
@@ -129,18 +132,26 @@ pub struct Walk {
 }
 
 /// Diagnoses on the current async runtime.
-pub async fn diagnose_async(profile: Option<&str>, fetch_timeout: Duration) -> Report {
-    let walk = walk(profile, fetch_timeout).await;
-    let now = SystemTime::now();
-    let pitfalls = pitfalls::find(&walk, now);
-    build_report(&walk, pitfalls, now)
+pub async fn diagnose_async(profile: Option<&str>, environment: Arc<Environment>, fetch_timeout: Duration) -> Report {
+    let walk = walk(profile, environment, fetch_timeout).await;
+    // The checks `stat` files: on the blocking pool, not the runtime's worker.
+    let checked = tokio::task::spawn_blocking(move || {
+        let now = SystemTime::now();
+        let pitfalls = pitfalls::find(&walk, now);
+        build_report(&walk, pitfalls, now)
+    });
+    match checked.await {
+        Ok(report) => report,
+        // A panic in a check reaches the caller's panic boundary as one.
+        Err(failure) => std::panic::resume_unwind(failure.into_panic()),
+    }
 }
 
 /// Walks the chain as `chain::resolve_in` does, deciding every source
 /// offline and fetching only the first that applies.
-async fn walk(explicit: Option<&str>, fetch_timeout: Duration) -> Walk {
-    let (_, loaded) = ChainContext::load(explicit).await;
-    let env = EnvVars::capture();
+async fn walk(explicit: Option<&str>, environment: Arc<Environment>, fetch_timeout: Duration) -> Walk {
+    let env = environment.vars.clone();
+    let (_, loaded) = ChainContext::load(explicit, environment, fetch_timeout).await;
     let mut walk = Walk {
         profile: SelectedProfile::select(explicit, &env),
         env,
@@ -174,7 +185,7 @@ async fn walk(explicit: Option<&str>, fetch_timeout: Duration) -> Walk {
         match detection {
             Ok(Detection::NotConfigured(_)) => {}
             Ok(Detection::Configured(plan)) => {
-                match chain::fetch_with_deadline(source, plan, &ctx, fetch_timeout).await {
+                match chain::fetch_with_deadline(source, plan, &ctx, &instance().services, fetch_timeout).await {
                     Ok(credentials) => walk.winner = Some((source, credentials)),
                     Err(error) => {
                         walk.error = Some(error);
@@ -202,7 +213,7 @@ fn not_reached(walk: &Walk) -> String {
         return format!("not reached: {winner} answered first");
     }
     if walk.profile_missing {
-        return format!("not reached: the profile {} was not found", walk.profile.name);
+        return format!("not reached: the profile {} was not found", crate::text::escape_name(&walk.profile.name));
     }
     match walk.failed_source {
         Some(source) => format!("not reached: {source} failed first"),

@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 use super::report::{Pitfall, Severity};
 use super::{shared_file_paths, shell, Detected, Walk};
 use crate::cache::timing::windows;
-use crate::chain::{ProfileOrigin, SourceName};
+use crate::chain::{ChainContext, ProfileOrigin, SourceName};
 use crate::credentials::Credentials;
 use crate::error::ErrorCode;
 
@@ -50,6 +50,10 @@ pub const CREDENTIAL_PROCESS_UNQUOTED_SPACE: &str = "credential-process-unquoted
 pub const CREDENTIAL_PROCESS_SHELL_SYNTAX: &str = "credential-process-shell-syntax";
 /// Nothing is configured, so the chain falls back to instance metadata.
 pub const IMDS_FALLBACK: &str = "imds-fallback";
+/// `credential_process` runs credchain for the very profile it serves.
+pub const CREDENTIAL_PROCESS_LOOP: &str = "credential-process-loop";
+/// A shared file, or its folder, can be written by other users.
+pub const CONFIG_FILE_WRITABLE_BY_OTHERS: &str = "config-file-writable-by-others";
 /// No source of the chain is configured at all.
 pub const NO_SOURCE_CONFIGURED: &str = "no-source-configured";
 
@@ -91,7 +95,10 @@ pub fn find(walk: &Walk, now: SystemTime) -> Vec<Pitfall> {
     found
 }
 
+/// Records a pitfall. Control characters in the message (from a profile
+/// name or a path) are escaped so a message is always one line.
 fn push(found: &mut Vec<Pitfall>, code: &'static str, severity: Severity, source: Option<SourceName>, message: String) {
+    let message = crate::text::escape_controls(&message);
     found.push(Pitfall { code, severity, source: source.map(SourceName::as_str), message });
 }
 
@@ -247,7 +254,7 @@ fn env_shadows_refreshable_source(walk: &Walk, found: &mut Vec<Pitfall>) {
     let mut hidden: Vec<String> = REFRESHING_PROFILE_KEYS
         .iter()
         .filter(|key| ctx.profile_value(key).is_some())
-        .map(|key| format!("{key} in profile {}", walk.profile.name))
+        .map(|key| format!("{key} in profile {}", crate::text::escape_name(&walk.profile.name)))
         .collect();
     for variable in
         ["AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]
@@ -459,6 +466,7 @@ fn file_permissions(walk: &Walk, found: &mut Vec<Pitfall>) {
     if ctx.config.exists && ctx.config_profile().is_some_and(|p| p.get("aws_secret_access_key").is_some()) {
         files.push(&ctx.config.path);
     }
+    writable_by_others(ctx, found);
     for path in files {
         let Ok(meta) = std::fs::metadata(path) else {
             continue;
@@ -486,6 +494,39 @@ fn file_permissions(walk: &Walk, found: &mut Vec<Pitfall>) {
     }
 }
 
+/// A shared file, or the folder it is in, that another user can write lets
+/// that user change which credentials (or which process) this one uses.
+fn writable_by_others(ctx: &ChainContext, found: &mut Vec<Pitfall>) {
+    for file in [&ctx.credentials, &ctx.config].into_iter().filter(|f| f.exists) {
+        let folder = file.path.parent().filter(|p| !p.as_os_str().is_empty());
+        for (path, what) in [(Some(file.path.as_path()), "file"), (folder, "folder")] {
+            let Some(path) = path else { continue };
+            let Ok(meta) = std::fs::metadata(path) else { continue };
+            let mode = meta.permissions().mode() & 0o7777;
+            // A sticky, world-writable folder (/tmp) still lets others
+            // create files there but not replace this one.
+            let sticky = what == "folder" && mode & 0o1000 != 0;
+            if mode & 0o022 == 0 || sticky {
+                continue;
+            }
+            push(
+                found,
+                CONFIG_FILE_WRITABLE_BY_OTHERS,
+                Severity::Warning,
+                None,
+                format!(
+                    "the {what} {} (mode {:03o}) can be written by {}, who could then choose the credentials or the \
+                     credential_process this process uses: run chmod go-w {}",
+                    path.display(),
+                    mode & 0o777,
+                    if mode & 0o002 != 0 { "every user" } else { "its group" },
+                    shell::quote(&path.display().to_string())
+                ),
+            );
+        }
+    }
+}
+
 fn credential_process(walk: &Walk, found: &mut Vec<Pitfall>) {
     let Some(command) = walk.ctx.as_ref().and_then(|ctx| ctx.profile_value("credential_process")) else {
         return;
@@ -503,6 +544,20 @@ fn credential_process(walk: &Walk, found: &mut Vec<Pitfall>) {
         );
         return;
     };
+    if runs_credchain_for(&split.words, walk) {
+        push(
+            found,
+            CREDENTIAL_PROCESS_LOOP,
+            Severity::Error,
+            Some(source),
+            format!(
+                "the credential_process of profile {p} runs credchain for profile {p} itself: a loop, which credchain \
+                 refuses. `credchain get --format process` is for other tools; give it a profile whose credentials \
+                 come from elsewhere (a source_profile, sso_session or keys).",
+                p = crate::text::escape_name(&walk.profile.name)
+            ),
+        );
+    }
     if let Some(path) = unquoted_path_with_space(&split.words) {
         push(
             found,
@@ -525,13 +580,36 @@ fn credential_process(walk: &Walk, found: &mut Vec<Pitfall>) {
             Severity::Warning,
             Some(source),
             format!(
-                "credential_process uses {} outside single quotes: credchain (through aws-config) runs the command \
-                 with sh -c, which interprets it, while botocore and the AWS CLI run it without a shell and pass it \
+                "credential_process uses {} outside single quotes: credchain (like aws-config) runs the command \
+                 with /bin/sh -c, which interprets it, while botocore and the AWS CLI run it without a shell and pass it \
                  literally, so the two run different commands. Use absolute paths and literal arguments (or a \
                  wrapper script), quoting with single quotes.",
                 specials.join(", ")
             ),
         );
+    }
+}
+
+/// Whether the command runs `credchain get` (or `python -m credchain get`)
+/// for the walk's own profile: its `--profile` names it, or
+/// it names none and the walk is of the ambient profile.
+fn runs_credchain_for(words: &[String], walk: &Walk) -> bool {
+    let is_credchain = |w: &String| Path::new(w).file_name().is_some_and(|n| n == "credchain");
+    let subcommand = if words.first().is_some_and(is_credchain) {
+        words.get(1)
+    } else {
+        words.windows(3).find(|w| w[0] == "-m" && w[1] == "credchain").map(|w| &w[2])
+    };
+    // Only `get` resolves credentials; the demo's helper and others do not.
+    if subcommand.is_none_or(|s| s != "get") {
+        return false;
+    }
+    let named = words.iter().enumerate().find_map(|(i, w)| {
+        w.strip_prefix("--profile=").map(str::to_owned).or_else(|| (w == "--profile").then(|| words.get(i + 1).cloned()).flatten())
+    });
+    match named {
+        Some(profile) => profile == walk.profile.name,
+        None => !matches!(walk.profile.origin, ProfileOrigin::Caller),
     }
 }
 

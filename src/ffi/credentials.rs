@@ -17,6 +17,9 @@ use crate::credentials::Snapshot;
 /// `*out` is left untouched and, when `error` is not NULL, `*error` receives
 /// details to release with `credchain_error_free`.
 ///
+/// The credentials are shared with other callers and read-only (`const`):
+/// never write to them or their strings.
+///
 /// Cheap when the cache is warm: no allocation, no lock, no copy. Blocks
 /// only when no valid credentials are cached, and never longer than the
 /// configured timeout (`CREDCHAIN_TIMEOUT_MS`, default 10 s). Any thread may
@@ -24,7 +27,7 @@ use crate::credentials::Snapshot;
 #[no_mangle]
 pub extern "C" fn credchain_get_credentials(
     profile: *const c_char,
-    out: *mut *mut credchain_credentials,
+    out: *mut *const credchain_credentials,
     error: *mut *mut credchain_error,
 ) -> credchain_result {
     guarded(error, || {
@@ -32,7 +35,7 @@ pub extern "C" fn credchain_get_credentials(
         let profile = optional_str(profile, "profile")?;
         // A lease on the shared snapshot itself: no copy, and no write to a
         // counter that other threads' calls share.
-        let view = cache::global().with_current(profile, |snapshot| snapshot.lease())?;
+        let view = crate::instance::instance().with_credentials(profile, |snapshot| snapshot.lease())?;
         // SAFETY: `out` was checked non-NULL; the caller owns its storage.
         unsafe { *out = view };
         Ok(())
@@ -41,15 +44,17 @@ pub extern "C" fn credchain_get_credentials(
 
 /// Releases credentials from `credchain_get_credentials`. Accepts NULL. The
 /// strings are zeroed when the last holder of the same snapshot lets go.
+/// Each pointer is released once; a second release of a pointer whose
+/// credentials are still held elsewhere is refused and logged.
 #[no_mangle]
-pub extern "C" fn credchain_free_credentials(credentials: *mut credchain_credentials) {
+pub extern "C" fn credchain_free_credentials(credentials: *const credchain_credentials) {
     if credentials.is_null() {
         return;
     }
     guarded_infallible((), || {
         // SAFETY: non-NULL pointers come from `Snapshot::lease` in
         // `credchain_get_credentials`; each is released exactly once.
-        unsafe { Snapshot::release(credentials) };
+        unsafe { Snapshot::release(credentials.cast_mut()) };
     })
 }
 
@@ -63,6 +68,17 @@ pub extern "C" fn credchain_invalidate(profile: *const c_char, error: *mut *mut 
         cache::global().invalidate(profile);
         Ok(())
     })
+}
+
+/// Reads the process environment again. credchain reads it once, when the
+/// library is loaded, and never again on its own, because reading it while
+/// another thread calls `setenv` can crash the process. A host that changes
+/// `AWS_*` variables (or `HOME`) at run time calls this afterwards, at a
+/// moment when none of its threads writes the environment, then
+/// `credchain_invalidate` for profiles that must see the change at once.
+#[no_mangle]
+pub extern "C" fn credchain_reload_environment() {
+    guarded_infallible((), crate::reload_environment)
 }
 
 /// The address of a counter that increases whenever any cached credentials

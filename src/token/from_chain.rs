@@ -11,7 +11,7 @@ use super::{
 use crate::chain::context::ChainContext;
 use crate::credentials::Snapshot;
 use crate::error::{Error, ErrorCode, Result};
-use crate::runtime;
+
 
 /// What to sign for.
 #[derive(Clone, Copy, Debug)]
@@ -76,8 +76,11 @@ fn sign_with(snapshot: &Snapshot, host: &str, region: &str, target: Target<'_>, 
 /// `AWS_DEFAULT_REGION`, then the profile's `region`. The profile's files
 /// are read only when nothing earlier names a region.
 fn signing_region(profile: Option<&str>, host: &str, explicit: Option<&str>) -> Result<String> {
-    let aws_region = std::env::var("AWS_REGION").ok();
-    let aws_default_region = std::env::var("AWS_DEFAULT_REGION").ok();
+    // From the library's capture of the environment, never `getenv` here:
+    // token calls race whatever the host does to its environment.
+    let environment = crate::instance::instance().environment.current();
+    let aws_region = environment.vars.non_empty("AWS_REGION").map(str::to_owned);
+    let aws_default_region = environment.vars.non_empty("AWS_DEFAULT_REGION").map(str::to_owned);
     let mut sources = RegionSources {
         explicit,
         aws_region: aws_region.as_deref(),
@@ -97,8 +100,9 @@ fn signing_region(profile: Option<&str>, host: &str, explicit: Option<&str>) -> 
 /// The `region` key of the profile, read through the same profile parser
 /// the chain uses.
 fn region_of_profile(profile: Option<&str>) -> Option<String> {
-    let (_, handle) = runtime::handle();
-    let (_, context) = handle.block_on(ChainContext::load(profile));
+    // A caller's thread: reading the (bounded) files here needs no runtime.
+    let environment = crate::instance::instance().environment.current();
+    let (_, context) = ChainContext::read(profile, &environment);
     context.ok()?.profile_value("region").map(str::to_owned)
 }
 

@@ -16,7 +16,7 @@
 
 
 static void test_env_credentials(void) {
-    credchain_credentials *c = NULL;
+    const credchain_credentials *c = NULL;
     credchain_error *e = NULL;
     CHECK(credchain_get_credentials(NULL, &c, &e) == CREDCHAIN_OK);
     CHECK(e == NULL);
@@ -44,7 +44,7 @@ static void test_null_out_pointer(void) {
 }
 
 static void test_invalid_utf8_profile(void) {
-    credchain_credentials *c = NULL;
+    const credchain_credentials *c = NULL;
     credchain_error *e = NULL;
     const char bad[] = {'p', (char)0xff, 'x', '\0'};
     CHECK(credchain_get_credentials(bad, &c, &e) == CREDCHAIN_INVALID_ARGUMENT);
@@ -54,7 +54,7 @@ static void test_invalid_utf8_profile(void) {
 }
 
 static void test_huge_profile(void) {
-    credchain_credentials *c = NULL;
+    const credchain_credentials *c = NULL;
     credchain_error *e = NULL;
     size_t size = 1024 * 1024;
     char *huge = malloc(size + 1);
@@ -72,7 +72,7 @@ static void test_huge_profile(void) {
 }
 
 static void test_empty_profile(void) {
-    credchain_credentials *c = NULL;
+    const credchain_credentials *c = NULL;
     credchain_error *e = NULL;
     CHECK(credchain_get_credentials("", &c, &e) == CREDCHAIN_INVALID_ARGUMENT);
     CHECK(strcmp(credchain_error_message(e), "profile is empty") == 0);
@@ -80,7 +80,7 @@ static void test_empty_profile(void) {
 }
 
 static void test_missing_profile(void) {
-    credchain_credentials *c = NULL;
+    const credchain_credentials *c = NULL;
     credchain_error *e = NULL;
     CHECK(credchain_get_credentials("no-such-profile", &c, &e) == CREDCHAIN_PROFILE_NOT_FOUND);
     CHECK(c == NULL);
@@ -107,7 +107,7 @@ static void test_version_matches_macros(void) {
 static void test_invalidate_bumps_generation(void) {
     const uint64_t *counter = credchain_generation_counter();
     uint64_t before = __atomic_load_n(counter, __ATOMIC_ACQUIRE);
-    credchain_credentials *c = NULL;
+    const credchain_credentials *c = NULL;
     CHECK(credchain_invalidate(NULL, NULL) == CREDCHAIN_OK);
     CHECK(__atomic_load_n(counter, __ATOMIC_ACQUIRE) > before);
     CHECK(credchain_get_credentials(NULL, &c, NULL) == CREDCHAIN_OK);
@@ -123,7 +123,7 @@ static void *hammer(void *result) {
     int i;
     long bad = 0;
     for (i = 0; i < CALLS_PER_THREAD; i++) {
-        credchain_credentials *c = NULL;
+        const credchain_credentials *c = NULL;
         if (credchain_get_credentials(NULL, &c, NULL) != CREDCHAIN_OK || strcmp(c->access_key_id, "AKIDABITEST") != 0 ||
             strcmp(c->source, "env") != 0) {
             bad++;
@@ -157,7 +157,7 @@ static void on_log(credchain_log_level level, const char *message) {
 }
 
 static void test_log_callback_and_shutdown(void) {
-    credchain_credentials *c = NULL;
+    const credchain_credentials *c = NULL;
     CHECK(credchain_set_log_callback(CREDCHAIN_LOG_TRACE, on_log) == CREDCHAIN_OK);
     CHECK(credchain_set_log_callback(99, NULL) == CREDCHAIN_OK);
     credchain_shutdown();

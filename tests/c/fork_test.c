@@ -14,7 +14,7 @@
 #include "credchain.h"
 
 static int has_key(const char *expected) {
-    credchain_credentials *c = NULL;
+    const credchain_credentials *c = NULL;
     credchain_error *e = NULL;
     int ok = credchain_get_credentials(NULL, &c, &e) == CREDCHAIN_OK && strcmp(c->access_key_id, expected) == 0;
     if (!ok && e != NULL) {

@@ -57,7 +57,7 @@ static void print_failure(credchain_result code, const credchain_error *error, l
 }
 
 static void call_once(void) {
-    credchain_credentials *creds = NULL;
+    const credchain_credentials *creds = NULL;
     credchain_error *error = NULL;
     long long start = now_us();
     credchain_result code = credchain_get_credentials(profile, &creds, &error);

@@ -92,12 +92,12 @@ static void *worker(void *arg) {
     long long end = now_ns(CLOCK_MONOTONIC) + (long long)(seconds * 1e9);
     char last_key[256] = "";
     if (warm_up) {
-        credchain_credentials *c = NULL;
+        const credchain_credentials *c = NULL;
         credchain_get_credentials(profile, &c, NULL);
         credchain_free_credentials(c);
     }
     while (now_ns(CLOCK_MONOTONIC) < end) {
-        credchain_credentials *c = NULL;
+        const credchain_credentials *c = NULL;
         credchain_error *e = NULL;
         struct rusage before, after;
         long long start, us;
@@ -175,7 +175,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (warm_up) {
-        credchain_credentials *c = NULL;
+        const credchain_credentials *c = NULL;
         long long start = now_ns(CLOCK_MONOTONIC);
         credchain_result code = credchain_get_credentials(profile, &c, NULL);
         warm_up_us = (now_ns(CLOCK_MONOTONIC) - start) / 1000;

@@ -98,10 +98,26 @@ struct Sandbox {
     counter: PathBuf,
 }
 
+/// A new folder under the temporary directory that only this user can
+/// enter, with an unpredictable name, created exclusively: another user
+/// cannot have prepared it (or a symlink in its place) beforehand.
+fn private_directory() -> Result<PathBuf, String> {
+    use std::os::unix::fs::DirBuilderExt;
+    let base = std::env::temp_dir();
+    for _ in 0..16 {
+        let candidate = base.join(format!("credchain-demo-{:016x}", fastrand::u64(..)));
+        match std::fs::DirBuilder::new().mode(0o700).create(&candidate) {
+            Ok(()) => return Ok(candidate),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("cannot create a folder in {}: {e}", base.display())),
+        }
+    }
+    Err(format!("cannot create a fresh folder in {}", base.display()))
+}
+
 impl Sandbox {
     fn create() -> Result<Sandbox, String> {
-        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        let root = std::env::temp_dir().join(format!("credchain-demo-{}-{nanos}", std::process::id()));
+        let root = private_directory()?;
         let aws = root.join("home").join(".aws");
         std::fs::create_dir_all(&aws).map_err(|e| format!("cannot create {}: {e}", aws.display()))?;
         let exe = std::env::current_exe().map_err(|e| format!("cannot find the credchain executable: {e}"))?;
@@ -136,6 +152,8 @@ impl Sandbox {
         // from /etc: the demo must not depend on (or touch) the machine.
         std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
         std::env::set_var("BOTO_CONFIG", self.root.join("no-boto.cfg"));
+        // The library read the environment when it was loaded.
+        credchain::reload_environment();
     }
 }
 

@@ -1,7 +1,8 @@
 //! `boto-config`: Boto2's config file, `[Credentials]` section.
 
 use super::{static_key_pair, Detection, Plan};
-use crate::chain::context::{boto_config_paths, ChainContext};
+use crate::chain::context::ChainContext;
+use crate::chain::files::Unreadable;
 use crate::chain::ini::parse_ini;
 use crate::chain::SourceName;
 use crate::credentials::Credentials;
@@ -11,13 +12,16 @@ use crate::error::{Error, ErrorCode, Result};
 /// `~/.boto`; the first file with `aws_access_key_id` in `[Credentials]` wins.
 pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
     let source = SourceName::BotoConfig;
-    for path in boto_config_paths(&ctx.env) {
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
+    let broken = |path: &std::path::Path, problem: &str| {
+        Error::from_source(ErrorCode::InvalidConfig, source.as_str(), format!("{}: {problem}", path.display()))
+    };
+    for file in &ctx.legacy.boto {
+        let text = match &file.text {
+            Ok(text) => text,
+            Err(Unreadable::Missing) => continue,
+            Err(Unreadable::Refused(why)) => return Err(broken(&file.path, why)),
         };
-        let sections = parse_ini(&text).map_err(|problem| {
-            Error::from_source(ErrorCode::InvalidConfig, source.as_str(), format!("{}: {problem}", path.display()))
-        })?;
+        let sections = parse_ini(text).map_err(|problem| broken(&file.path, &problem))?;
         let Some(section) = sections.get("Credentials") else {
             continue;
         };

@@ -1,6 +1,7 @@
 //! `env`: keys from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
 
-use super::{parse_iso8601, Detection, Plan};
+use super::{Detection, Plan};
+use crate::credentials::parse_rfc3339;
 use crate::chain::context::{ChainContext, ProfileOrigin};
 use crate::chain::SourceName;
 use crate::credentials::Credentials;
@@ -37,7 +38,7 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
     let token = TOKENS.iter().find_map(|name| env.non_empty(name));
     let expiration = match env.non_empty(EXPIRATION) {
         None => None,
-        Some(text) => Some(parse_iso8601(text).ok_or_else(|| {
+        Some(text) => Some(parse_rfc3339(text).ok_or_else(|| {
             Error::from_source(
                 ErrorCode::InvalidConfig,
                 SourceName::Env.as_str(),

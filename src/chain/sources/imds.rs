@@ -3,11 +3,10 @@
 //! `ec2_metadata_service_endpoint` moves it.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_config::imds::client::Client as ImdsClient;
 use aws_config::imds::credentials::ImdsCredentialsProvider;
-use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
 use super::{delegate, provider_config, Detection, Plan};
@@ -16,6 +15,7 @@ use crate::chain::SourceName;
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorCode, Result};
 use crate::runtime;
+use crate::text::{escape_name, scrub_upstream};
 
 /// botocore waits 1 s for IMDS; two attempts keep a hung endpoint well
 /// inside the caller's timeout while riding out one dropped packet.
@@ -47,40 +47,77 @@ struct KeptProvider {
     provider: Arc<ImdsCredentialsProvider>,
 }
 
-static KEPT: Lazy<Mutex<Option<KeptProvider>>> = Lazy::new(|| Mutex::new(None));
+/// The slot holding the kept provider; one per library instance, so that a
+/// forked child never touches its parent's lock.
+#[derive(Default)]
+pub struct KeptImds(Mutex<Option<KeptProvider>>);
 
-fn provider_for(ctx: &ChainContext, endpoint: Option<String>) -> Result<Arc<ImdsCredentialsProvider>> {
-    let epoch = runtime::epoch();
-    let mut kept = KEPT.lock();
-    if let Some(k) = kept.as_ref().filter(|k| k.runtime_epoch == epoch && k.endpoint == endpoint) {
-        return Ok(k.provider.clone());
+impl std::fmt::Debug for KeptImds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeptImds")
     }
+}
+
+fn build_provider(ctx: &ChainContext, endpoint: Option<&str>) -> Result<ImdsCredentialsProvider> {
     let config = provider_config(ctx);
     let mut client = ImdsClient::builder()
         .configure(&config)
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(READ_TIMEOUT)
         .max_attempts(MAX_ATTEMPTS);
-    if let Some(url) = &endpoint {
+    if let Some(url) = endpoint {
         client = client.endpoint(url).map_err(|e| {
-            Error::from_source(ErrorCode::InvalidConfig, SourceName::IamRole.as_str(), format!("bad endpoint {url}: {e}"))
+            Error::from_source(
+                ErrorCode::InvalidConfig,
+                SourceName::IamRole.as_str(),
+                format!("bad endpoint {}: {}", escape_name(url), scrub_upstream(&e.to_string())),
+            )
         })?;
     }
-    let provider = Arc::new(ImdsCredentialsProvider::builder().configure(&config).imds_client(client.build()).build());
-    *kept = Some(KeptProvider { runtime_epoch: epoch, endpoint, provider: provider.clone() });
+    Ok(ImdsCredentialsProvider::builder().configure(&config).imds_client(client.build()).build())
+}
+
+fn provider_for(ctx: &ChainContext, endpoint: Option<String>, kept: &KeptImds) -> Result<Arc<ImdsCredentialsProvider>> {
+    let epoch = runtime::epoch();
+    if let Some(k) = kept.0.lock().as_ref().filter(|k| k.runtime_epoch == epoch && k.endpoint == endpoint) {
+        return Ok(k.provider.clone());
+    }
+    let provider = Arc::new(build_provider(ctx, endpoint.as_deref())?);
+    *kept.0.lock() = Some(KeptProvider { runtime_epoch: epoch, endpoint, provider: provider.clone() });
     Ok(provider)
 }
 
 /// Asks IMDS; any failure means "no credentials", as botocore's last source.
-pub(super) async fn fetch(ctx: &ChainContext, endpoint: Option<String>) -> Result<Credentials> {
-    let provider = provider_for(ctx, endpoint)?;
-    delegate(SourceName::IamRole, provider.as_ref()).await.map_err(|error| {
-        Error::from_source(
-            ErrorCode::NoCredentials,
-            SourceName::IamRole.as_str(),
-            format!("unable to locate credentials; instance metadata said: {}", strip_source(&error)),
-        )
-    })
+/// When the kept provider falls back to credentials that are already past
+/// their expiry (IMDS failed and its static stability has nothing valid to
+/// offer), a fresh provider asks once more so that the error carries IMDS's
+/// own words, not "expired".
+pub(super) async fn fetch(ctx: &ChainContext, endpoint: Option<String>, kept: &KeptImds) -> Result<Credentials> {
+    let provider = provider_for(ctx, endpoint.clone(), kept)?;
+    match delegate(SourceName::IamRole, provider.as_ref()).await {
+        Ok(credentials) if !expired(&credentials) => Ok(credentials),
+        Ok(_stale) => {
+            let fresh = build_provider(ctx, endpoint.as_deref())?;
+            match delegate(SourceName::IamRole, &fresh).await {
+                Ok(credentials) if !expired(&credentials) => Ok(credentials),
+                Ok(_) => Err(not_found("it answered with credentials that had already expired")),
+                Err(error) => Err(not_found(strip_source(&error))),
+            }
+        }
+        Err(error) => Err(not_found(strip_source(&error))),
+    }
+}
+
+fn expired(credentials: &Credentials) -> bool {
+    credentials.expiration.is_some_and(|at| at <= SystemTime::now())
+}
+
+fn not_found(words: &str) -> Error {
+    Error::from_source(
+        ErrorCode::NoCredentials,
+        SourceName::IamRole.as_str(),
+        format!("unable to locate credentials; instance metadata said: {words}"),
+    )
 }
 
 /// The delegated error already starts with the source name; say it once.

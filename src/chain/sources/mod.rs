@@ -15,7 +15,8 @@ mod shared_credentials_file;
 mod sso;
 mod web_identity;
 
-use std::time::{SystemTime, UNIX_EPOCH};
+pub use imds::KeptImds;
+pub use process::ChildSlots;
 
 use aws_config::profile::Profile;
 use aws_config::provider_config::ProviderConfig;
@@ -62,7 +63,7 @@ pub enum Plan {
     },
     /// `credential_process`.
     Process {
-        /// The command line, run through `sh -c`.
+        /// The command line, run through `/bin/sh -c`.
         command: String,
         /// The profile's `aws_account_id`, for output that lacks `AccountId`.
         account_id: Option<String>,
@@ -103,17 +104,28 @@ pub fn detect(source: SourceName, ctx: &ChainContext) -> Result<Detection> {
     }
 }
 
+/// What the sources keep across resolutions: the IMDS provider (for its
+/// static stability) and the bound on child processes. One per process,
+/// owned by the library's instance, so a forked child starts with its own.
+#[derive(Debug, Default)]
+pub struct Services {
+    /// The IMDS provider kept between fetches.
+    pub imds: KeptImds,
+    /// The slots for `credential_process` children.
+    pub children: ChildSlots,
+}
+
 /// Carries out a plan.
-pub async fn fetch(plan: Plan, ctx: &ChainContext) -> Result<Credentials> {
+pub async fn fetch(plan: Plan, ctx: &ChainContext, services: &Services) -> Result<Credentials> {
     match plan {
         Plan::Ready(credentials) => Ok(credentials),
         Plan::AssumeRole { profile } => assume_role::fetch(ctx, &profile).await,
         Plan::WebIdentity(config) => web_identity::fetch(ctx, config).await,
         Plan::Sso { profile } => sso::fetch(ctx, &profile).await,
         Plan::Login { session } => login::fetch(ctx, &session).await,
-        Plan::Process { command, account_id } => process::fetch(ctx, &command, account_id).await,
+        Plan::Process { command, account_id } => process::fetch(ctx, &command, account_id, &services.children).await,
         Plan::Container => container::fetch(ctx).await,
-        Plan::Imds { endpoint } => imds::fetch(ctx, endpoint).await,
+        Plan::Imds { endpoint } => imds::fetch(ctx, endpoint, &services.imds).await,
     }
 }
 
@@ -197,7 +209,7 @@ fn map_error(source: SourceName, error: &CredentialsError) -> Error {
         CredentialsError::InvalidConfiguration(_) => ErrorCode::InvalidConfig,
         _ => ErrorCode::SourceFailed,
     };
-    let mut words = upstream_words(error);
+    let mut words = crate::text::scrub_upstream(&upstream_words(error));
     if let Some(status) = http_status(&format!("{error:?}")) {
         words.push_str(&format!(" (HTTP {status})"));
     }
@@ -230,15 +242,6 @@ fn upstream_words(error: &(dyn std::error::Error + 'static)) -> String {
     words
 }
 
-/// Parses an ISO 8601 / RFC 3339 time such as `2026-11-25T21:30:00Z`.
-fn parse_iso8601(text: &str) -> Option<SystemTime> {
-    let parsed = time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339).ok()?;
-    let seconds = parsed.unix_timestamp();
-    let nanos = parsed.nanosecond();
-    let since_epoch = std::time::Duration::new(u64::try_from(seconds).ok()?, nanos);
-    UNIX_EPOCH.checked_add(since_epoch)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,14 +252,5 @@ mod tests {
         assert_eq!(http_status(debug), Some("503"));
         assert_eq!(http_status("ProviderError { source: \"no response\" }"), None);
         assert_eq!(http_status("StatusCode(5"), None);
-    }
-
-    #[test]
-    fn iso8601_with_zone_and_fraction() {
-        let at = parse_iso8601("2030-01-02T03:04:05.5Z").unwrap();
-        assert_eq!(at.duration_since(UNIX_EPOCH).unwrap().as_millis(), 1_893_553_445_500);
-        let offset = parse_iso8601("2030-01-02T04:04:05+01:00").unwrap();
-        assert_eq!(offset.duration_since(UNIX_EPOCH).unwrap().as_secs(), 1_893_553_445);
-        assert!(parse_iso8601("tomorrow").is_none());
     }
 }

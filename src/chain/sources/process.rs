@@ -1,14 +1,56 @@
-//! `custom-process`: the profile's `credential_process`. aws-config runs it
-//! through `sh -c` where botocore splits it itself; paths with spaces must
-//! be quoted for both to agree.
+//! `custom-process`: the profile's `credential_process`, run by credchain
+//! itself (not by aws-config, whose provider neither kills an abandoned
+//! child nor bounds what it reads).
+//!
+//! Rules for every child process credchain starts:
+//! - it runs through `/bin/sh -c`, as aws-config runs it (botocore splits
+//!   the line itself; quote paths with spaces so both agree), in a process
+//!   group of its own, with the environment a caller captured (the runtime
+//!   never reads `environ`);
+//! - when its call is abandoned (timeout, invalidate, shutdown), its whole
+//!   process group is killed and the child reaped;
+//! - at most [`MAX_CHILDREN`] run at once in the process;
+//! - stdout is read up to the output limit, stderr only for its last bytes,
+//!   and what reaches a message is scrubbed (see `crate::text`);
+//! - the child's environment names the profiles whose processes are running
+//!   above it ([`GUARD_VARIABLE`]), so a process that runs credchain for the
+//!   same profile again is refused instead of recursing.
 
-use aws_config::credential_process::CredentialProcessProvider;
+use std::process::Stdio;
 
-use super::{delegate, Detection, Plan};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
+
+use super::{Detection, Plan};
 use crate::chain::context::ChainContext;
+use crate::chain::environment::GUARD_VARIABLE;
+use crate::chain::process_output::{self, OUTPUT_LIMIT};
 use crate::chain::SourceName;
 use crate::credentials::Credentials;
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
+use crate::text::{escape_name, last_line_scrubbed};
+
+/// The most `credential_process` children alive at once in the process.
+pub(crate) const MAX_CHILDREN: usize = 4;
+
+/// How many `credential_process` levels may run inside each other (a
+/// process that runs credchain for another profile that has a process...).
+pub(crate) const MAX_NESTING: usize = 3;
+
+/// How much of a child's standard error is kept: the end, where the reason
+/// usually is.
+const STDERR_TAIL: usize = 4096;
+
+/// The process-wide bound on live children.
+#[derive(Debug)]
+pub struct ChildSlots(Semaphore);
+
+impl Default for ChildSlots {
+    fn default() -> Self {
+        ChildSlots(Semaphore::new(MAX_CHILDREN))
+    }
+}
 
 /// Applies when the merged profile has `credential_process`.
 pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
@@ -21,13 +63,197 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
     }
 }
 
-/// Runs the process; its JSON may carry `Expiration` and `AccountId`, and
-/// the profile's `aws_account_id` fills in a missing account id.
-pub(super) async fn fetch(_ctx: &ChainContext, command: &str, account_id: Option<String>) -> Result<Credentials> {
-    let provider = CredentialProcessProvider::new(command.to_owned());
-    let credentials = delegate(SourceName::CustomProcess, &provider).await?;
-    if credentials.account_id.is_none() {
-        return Ok(credentials.with_account_id(account_id.as_deref()));
+/// Runs the process and parses its answer; the profile's `aws_account_id`
+/// fills in a missing `AccountId`.
+pub(super) async fn fetch(
+    ctx: &ChainContext,
+    command: &str,
+    account_id: Option<String>,
+    slots: &ChildSlots,
+) -> Result<Credentials> {
+    let profile = ctx.profile.name.as_str();
+    let above = check_not_looping(ctx.env.get(GUARD_VARIABLE), profile)?;
+    // Waiting for a slot is bounded by the fetch's own deadline.
+    let _slot = slots.0.acquire().await.map_err(|_| failure(ErrorCode::Internal, "the process slots closed (a bug)".into()))?;
+    let stdout = run(ctx, command, &guard_value(&above, profile), profile).await?;
+    process_output::parse(&stdout, account_id.as_deref())
+}
+
+/// The profiles above this process (from the guard variable), after
+/// checking that `profile` is not among them and the nesting is bounded.
+fn check_not_looping(guard: Option<&str>, profile: &str) -> Result<Vec<String>> {
+    let above: Vec<String> = guard.unwrap_or("").split(',').filter_map(decode_hex).collect();
+    if above.iter().any(|p| p == profile) {
+        return Err(failure(
+            ErrorCode::InvalidConfig,
+            format!(
+                "the credential_process of profile {p} runs credchain for profile {p} again (a loop); \
+                 give credchain a profile whose credentials come from elsewhere",
+                p = escape_name(profile)
+            ),
+        ));
     }
-    Ok(credentials)
+    if above.len() >= MAX_NESTING {
+        let chain: Vec<String> = above.iter().map(|p| escape_name(p)).collect();
+        return Err(failure(
+            ErrorCode::InvalidConfig,
+            format!(
+                "credential processes nest deeper than {MAX_NESTING} (profiles {} → {})",
+                chain.join(" → "),
+                escape_name(profile)
+            ),
+        ));
+    }
+    Ok(above)
+}
+
+/// The guard variable for a child of `profile`'s process: the profiles
+/// above, then this one, hex-encoded (names may hold any character).
+fn guard_value(above: &[String], profile: &str) -> String {
+    above.iter().map(String::as_str).chain([profile]).map(encode_hex).collect::<Vec<_>>().join(",")
+}
+
+fn encode_hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_hex(hex: &str) -> Option<String> {
+    if hex.is_empty() || hex.len() % 2 != 0 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> =
+        (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect();
+    String::from_utf8(bytes?).ok()
+}
+
+/// Starts the child, reads its output and waits for it. If this future is
+/// dropped before the child finished (the fetch timed out or was
+/// abandoned), the child's process group is killed and the child reaped.
+async fn run(ctx: &ChainContext, command: &str, guard: &str, profile: &str) -> Result<Zeroizing<Vec<u8>>> {
+    let mut child = tokio::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(command)
+        .env_clear()
+        .envs(ctx.child_env.0.iter().map(|(k, v)| (k, v)))
+        .env(GUARD_VARIABLE, guard)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            failure(ErrorCode::SourceFailed, format!("the credential_process of profile {} could not start: {e}", escape_name(profile)))
+        })?;
+    let group = GroupKiller(child.id());
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(failure(ErrorCode::Internal, "the child's pipes are missing (a bug)".into()));
+    };
+    let (out, err) = tokio::join!(read_limited(stdout, OUTPUT_LIMIT + 1), read_tail(stderr, STDERR_TAIL));
+    let out = out.map_err(|e| failure(ErrorCode::SourceFailed, format!("reading the output failed: {e}")))?;
+    if out.len() > OUTPUT_LIMIT {
+        return Err(failure(ErrorCode::SourceFailed, format!("the output is larger than {} KiB", OUTPUT_LIMIT / 1024)));
+    }
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| failure(ErrorCode::SourceFailed, format!("waiting for the credential_process failed: {e}")))?;
+    group.disarm();
+    if !status.success() {
+        let code = status.code().map_or_else(|| "a signal".to_owned(), |c| format!("status {c}"));
+        let said = last_line_scrubbed(&err.unwrap_or_default());
+        let said = if said.is_empty() { "nothing on stderr".to_owned() } else { said };
+        return Err(failure(
+            ErrorCode::SourceFailed,
+            format!("the credential_process of profile {} exited with {code}: {said}", escape_name(profile)),
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads at most `limit` bytes (into memory that is wiped when dropped).
+async fn read_limited(pipe: impl AsyncRead + Unpin, limit: usize) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(4096));
+    pipe.take(limit as u64).read_to_end(&mut bytes).await?;
+    Ok(bytes)
+}
+
+/// Reads to the end, keeping only the last `keep` bytes, so that a child
+/// that writes megabytes of diagnostics neither blocks on a full pipe nor
+/// fills memory.
+async fn read_tail(mut pipe: impl AsyncRead + Unpin, keep: usize) -> std::io::Result<Vec<u8>> {
+    let mut tail = Vec::with_capacity(keep);
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = pipe.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(tail);
+        }
+        tail.extend_from_slice(&chunk[..n]);
+        if tail.len() > keep {
+            tail.drain(..tail.len() - keep);
+        }
+    }
+}
+
+/// Kills the child's whole process group when dropped while armed: the
+/// shell and anything it started. tokio's `kill_on_drop` then kills and
+/// reaps the child itself.
+struct GroupKiller(Option<u32>);
+
+impl GroupKiller {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for GroupKiller {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0.and_then(|p| libc::pid_t::try_from(p).ok()).filter(|&p| p > 0) {
+            // SAFETY: signals the group this child leads; it is not reaped
+            // yet (we never waited), so the id cannot have been reused.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
+    }
+}
+
+fn failure(code: ErrorCode, message: String) -> Error {
+    Error::from_source(code, SourceName::CustomProcess.as_str(), message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_guard_round_trips_any_profile_name() {
+        let value = guard_value(&["prod db".to_owned()], "ünïcode,comma");
+        let back = check_not_looping(Some(&value), "other").unwrap();
+        assert_eq!(back, vec!["prod db".to_owned(), "ünïcode,comma".to_owned()]);
+    }
+
+    #[test]
+    fn a_profile_already_above_is_a_loop() {
+        let value = guard_value(&[], "SAME");
+        let error = check_not_looping(Some(&value), "SAME").unwrap_err();
+        assert_eq!(error.code(), ErrorCode::InvalidConfig);
+        assert_eq!(
+            error.message(),
+            "custom-process: the credential_process of profile SAME runs credchain for profile SAME again (a loop); \
+             give credchain a profile whose credentials come from elsewhere"
+        );
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let value = guard_value(&["a".into(), "b".into()], "c");
+        let error = check_not_looping(Some(&value), "d").unwrap_err();
+        assert_eq!(error.message(), "custom-process: credential processes nest deeper than 3 (profiles a → b → c → d)");
+    }
+
+    #[test]
+    fn a_garbled_guard_is_ignored() {
+        assert_eq!(check_not_looping(Some("zz,1,"), "p").unwrap(), Vec::<String>::new());
+        assert_eq!(check_not_looping(None, "p").unwrap(), Vec::<String>::new());
+    }
 }

@@ -23,6 +23,7 @@ from ._api import (
     generation,
     get_credentials,
     invalidate,
+    reload_environment,
     set_log_level,
     version,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "generation",
     "get_credentials",
     "invalidate",
+    "reload_environment",
     "library_path",
     "rds_auth_token",
     "set_log_level",

@@ -168,6 +168,20 @@ def _get_slow(profile: Optional[str]) -> Credentials:
     return credentials
 
 
+def reload_environment() -> None:
+    """Make credchain read the process environment again.
+
+    credchain reads the environment once, when the library is loaded, and
+    never again on its own: reading it while another thread writes it (any
+    ``os.environ[...] = ...``) can crash the process. Call this after
+    changing ``AWS_*`` variables or ``HOME``, while no other thread writes
+    ``os.environ``, then :func:`invalidate` the profiles that must see the
+    change at once.
+    """
+    library().cdll.credchain_reload_environment()
+    _cache.clear()
+
+
 def invalidate(profile: Optional[str] = None) -> None:
     """Drop the cached snapshot of ``profile`` (None: the default selection).
 

@@ -85,6 +85,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.credchain_free_credentials.restype = None
     lib.credchain_invalidate.argtypes = [ctypes.c_char_p, ctypes.POINTER(CErrorPtr)]
     lib.credchain_invalidate.restype = u32
+    lib.credchain_reload_environment.argtypes = []
+    lib.credchain_reload_environment.restype = None
     lib.credchain_error_code.argtypes = [CErrorPtr]
     lib.credchain_error_code.restype = u32
     # c_void_p, not c_char_p: the pointer must be read before the error is freed.

@@ -54,11 +54,34 @@ def library_level_for(python_level: int) -> int:
 # Callbacks currently running Python code (changed only with the GIL held).
 _in_flight = [0]
 
+# Per-thread marker that the thread keeps its Python thread state.
+_kept = threading.local()
+_ensure_gil_state = ctypes.pythonapi.PyGILState_Ensure
+_ensure_gil_state.restype = ctypes.c_int
+_ensure_gil_state.argtypes = []
+
+
+def _keep_thread_state() -> None:
+    """Keep this thread's Python thread state after the callback returns.
+
+    ctypes gives a thread that Python did not start (the library's runtime
+    thread) a new thread state for every callback and deletes it afterwards,
+    taking the interpreter's thread-list lock each time.  A fork() at that
+    moment leaves the lock held in the child, which then hangs in
+    PyOS_AfterFork_Child (CPython < 3.12).  One extra PyGILState_Ensure that
+    is never released makes the state outlive the callback, so the lock is
+    taken once per thread instead of twice per record.
+    """
+    if not getattr(_kept, "done", False):
+        _ensure_gil_state()
+        _kept.done = True
+
 
 def _on_log(level: int, message: Optional[int]) -> None:
     # Called from C on any thread: must never raise.
     _in_flight[0] += 1
     try:
+        _keep_thread_state()
         python_level = _TO_PYTHON.get(level, logging.DEBUG)
         if LOGGER.isEnabledFor(python_level):
             text = ctypes.string_at(message).decode("utf-8", errors="replace") if message else ""

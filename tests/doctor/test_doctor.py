@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 from datetime import datetime, timedelta, timezone
 
-from doctor_scenario import ACCESS_KEY, MASKED_KEY, SECRET_KEY, Scenario
+from doctor_scenario import ACCESS_KEY, BIN, MASKED_KEY, SECRET_KEY, Scenario
 
 ORDER = ["env", "assume-role", "assume-role-with-web-identity", "sso", "shared-credentials-file", "login",
          "custom-process", "config-file", "ec2-credentials-file", "boto-config", "container-role", "iam-role"]
@@ -345,6 +345,50 @@ def test_credential_process_with_shell_syntax(scn: Scenario) -> None:
     assert run.report["winner"] == "custom-process"
     # The command (which may carry secrets as arguments) is never copied.
     assert "--home" not in run.stdout
+
+
+def test_credential_process_that_runs_credchain_for_its_own_profile(scn: Scenario) -> None:
+    scn.write_config(f"[default]\ncredential_process = {BIN} get --format process\n")
+    run = scn.doctor()
+    assert run.rc == 1
+    assert run.codes == ["credential-process-loop"]
+    pitfall = run.pitfall("credential-process-loop")
+    assert (pitfall["severity"], pitfall["source"]) == ("error", "custom-process")
+    assert pitfall["message"].startswith(
+        "the credential_process of profile default runs credchain for profile default itself: a loop")
+    # The chain itself refuses the loop at run time: the child credchain
+    # sees that it runs inside the process of the same profile.
+    assert run.report["error"]["message"] == (
+        "custom-process: the credential_process of profile default exited with status 1: credchain: "
+        "custom-process: the credential_process of profile default runs credchain for profile default again "
+        "(a loop); give credchain a profile whose credentials come from elsewhere (invalid-config)")
+
+
+def test_credential_process_running_credchain_for_another_profile_is_no_loop(scn: Scenario) -> None:
+    scn.static_profile(name="source")
+    scn.write_config(f"[default]\ncredential_process = {BIN} get --format process --profile source\n")
+    run = scn.doctor()
+    assert run.rc == 0, run.stdout
+    assert run.codes == []
+    assert run.report["winner"] == "custom-process"
+
+
+def test_credentials_file_writable_by_others(scn: Scenario) -> None:
+    scn.static_profile(mode=0o622)
+    run = scn.doctor()
+    assert run.codes == ["config-file-writable-by-others"]
+    assert run.pitfall("config-file-writable-by-others")["message"] == (
+        f"the file {scn.credentials_path} (mode 622) can be written by every user, who could then choose the "
+        f"credentials or the credential_process this process uses: run chmod go-w {scn.credentials_path}")
+
+
+def test_aws_folder_writable_by_its_group(scn: Scenario) -> None:
+    scn.static_profile()
+    scn.aws.chmod(0o770)
+    run = scn.doctor()
+    assert run.codes == ["config-file-writable-by-others"]
+    assert run.pitfall("config-file-writable-by-others")["message"].startswith(
+        f"the folder {scn.aws} (mode 770) can be written by its group, ")
 
 
 def test_imds_fallback_when_nothing_is_configured(scn: Scenario) -> None:

@@ -174,12 +174,33 @@ impl Snapshot {
         // SAFETY: the owner outlives its outstanding leases, and this one is
         // still outstanding until the decrement below.
         let retired = unsafe { (*lease.owner).retired.load(Ordering::SeqCst) };
-        let previous = lease.outstanding.fetch_sub(1, Ordering::SeqCst);
+        let Some(previous) = end_one_lease(&lease.outstanding) else {
+            crate::log::error(format_args!(
+                "credchain_free_credentials was called again for credentials already released (a double free \
+                 in the caller); the call was ignored"
+            ));
+            return;
+        };
         // Nothing of the snapshot is touched after the decrement: another
         // thread may reclaim it from then on. A lease that saw it live and
         // ended after its retirement leaves it for the next reclaim.
         if previous == 1 && retired {
             reclaim();
+        }
+    }
+}
+
+/// Takes one lease off `outstanding` unless none is outstanding (a second
+/// release of the same view), so that a caller's double free cannot wrap
+/// the count and keep the snapshot from ever being reclaimed. Returns the
+/// count before.
+fn end_one_lease(outstanding: &AtomicUsize) -> Option<usize> {
+    let mut current = outstanding.load(Ordering::SeqCst);
+    loop {
+        let next = current.checked_sub(1)?;
+        match outstanding.compare_exchange(current, next, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(previous) => return Some(previous),
+            Err(now) => current = now,
         }
     }
 }
@@ -351,6 +372,21 @@ mod tests {
         // SAFETY: released once.
         unsafe { Snapshot::release(view) };
         assert!(reclaimed(id), "reclaimed when its last lease ended");
+    }
+
+    #[test]
+    fn a_double_release_is_ignored_and_the_snapshot_is_still_reclaimed() {
+        let snapshot = Arc::new(sample());
+        let id = snapshot.id();
+        let view = snapshot.lease();
+        // SAFETY: the snapshot is held by the Arc, so the second release
+        // reads live memory; it must change nothing.
+        unsafe {
+            Snapshot::release(view);
+            Snapshot::release(view);
+        }
+        drop(snapshot);
+        assert!(reclaimed_log::contains(id), "a wrapped lease count would keep the snapshot for ever");
     }
 
     #[test]

@@ -107,9 +107,9 @@ fn redact_secrets(text: &str) -> String {
         let end = run.find(|c: char| !secret_alphabet(c)).unwrap_or(run.len());
         let word = &run[..end];
         let after = &run[end..];
-        let (shown, assigns_secret) = classify(word, redact_next_value);
+        let (shown, names_a_secret) = classify(word, redact_next_value);
         out.push_str(shown.as_deref().unwrap_or(word));
-        redact_next_value = assigns_secret && (after.starts_with('=') || after.starts_with(':'));
+        redact_next_value = names_a_secret && assigns(word, after);
         if redact_next_value {
             let separator = after.chars().take_while(|c| matches!(c, '=' | ':' | ' ' | '"' | '\'')).count();
             out.push_str(&after[..separator]);
@@ -125,8 +125,25 @@ fn redact_secrets(text: &str) -> String {
     out
 }
 
+/// Whether `word`, followed by `after`, assigns a value: `KEY=value`
+/// always; `key: value` only for an identifier-like key (`aws_session_token:`,
+/// `X-Amz-Security-Token:`, `TOKEN:`), or a value that looks like a secret
+/// itself, so that prose such as "loading credentials: failed" keeps its
+/// words.
+fn assigns(word: &str, after: &str) -> bool {
+    if after.starts_with('=') {
+        return true;
+    }
+    let Some(value) = after.strip_prefix(':') else {
+        return false;
+    };
+    let identifier = word.contains('_') || word.contains('-') || word.chars().all(|c| !c.is_ascii_lowercase());
+    let next: String = value.trim_start_matches([' ', '"', '\'']).chars().take_while(|&c| secret_alphabet(c)).collect();
+    identifier || (next.len() >= 8 && next.chars().any(|c| c.is_ascii_digit() || matches!(c, '+' | '/')))
+}
+
 /// What to show for one word, and whether it names a secret whose value
-/// follows (`AWS_SECRET_ACCESS_KEY=`, `token:`).
+/// may follow (`AWS_SECRET_ACCESS_KEY=`, `token:`).
 fn classify(word: &str, is_secret_value: bool) -> (Option<String>, bool) {
     if is_secret_value {
         return (Some(REDACTED.to_owned()), false);
@@ -183,7 +200,8 @@ mod tests {
     #[test]
     fn a_token_assignment_is_redacted_even_when_short() {
         assert_eq!(scrub_upstream("token=abc"), "token=[redacted]");
-        assert_eq!(scrub_upstream("password: hunter2"), "password: [redacted]");
+        assert_eq!(scrub_upstream("password: hunter22"), "password: [redacted]");
+        assert_eq!(scrub_upstream("aws_session_token: abc"), "aws_session_token: [redacted]");
         assert_eq!(scrub_upstream(&format!("token={TOKEN}")), "token=[redacted]");
     }
 
@@ -198,6 +216,12 @@ mod tests {
         let text = "role arn:aws:iam::123456789012:role/db-reader not authorized: AccessDenied";
         assert_eq!(scrub_upstream(text), text);
         assert_eq!(scrub_upstream("/home/user/.aws/config not found"), "/home/user/.aws/config not found");
+    }
+
+    #[test]
+    fn prose_that_mentions_credentials_and_tokens_keeps_its_words() {
+        let text = "an error occurred while loading credentials: failed to load IMDS session token: dispatch failure";
+        assert_eq!(scrub_upstream(text), text);
     }
 
     #[test]

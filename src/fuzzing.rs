@@ -16,8 +16,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::chain::environment::EnvVars;
-use crate::chain::{sources, ChainContext, Detection, ORDER};
+use crate::chain::environment::Environment;
+use crate::chain::sources::{self, Services};
+use crate::chain::{ChainContext, Detection, ORDER};
 use crate::token::{self, RegionSources, SigningCredentials};
 
 /// A scratch directory for the process: HOME, and the files targets write.
@@ -72,8 +73,9 @@ pub fn profile_files(data: &[u8]) {
     for path in [&config, &credentials, &ec2, &home.join("boto.cfg")] {
         std::fs::write(path, parts.next().unwrap_or_default()).expect("a scratch file");
     }
+    let environment = Environment::capture();
     for profile in [None, Some("default"), Some("p")] {
-        let (_inputs, context) = ChainContext::read(profile, EnvVars::capture());
+        let (_inputs, context) = ChainContext::read(profile, &environment);
         let Ok(context) = context else { continue };
         let _ = crate::chain::check_profile_exists(&context);
         let _ = context.region();
@@ -215,7 +217,7 @@ fn serve(mut stream: TcpStream, answer: &Mutex<Answer>) -> std::io::Result<()> {
 fn status_of(data: &[u8]) -> (u16, &[u8]) {
     match data.split_first() {
         Some((b'\x01', rest)) => (404, rest),
-        Some((b'\x02', rest)) => (500, rest),
+        Some((b'\x02', rest)) => (400, rest),
         Some((b'\x03', rest)) => (401, rest),
         _ => (200, data),
     }
@@ -231,9 +233,11 @@ fn fuzz_runtime() -> &'static tokio::runtime::Runtime {
 
 /// Resolves the chain as the cache does, on the environment `isolate` set.
 fn resolve_once() {
-    let (_inputs, context) = ChainContext::read(None, EnvVars::capture());
+    static SERVICES: OnceLock<Services> = OnceLock::new();
+    let services = SERVICES.get_or_init(Services::default);
+    let (_inputs, context) = ChainContext::read(None, &Environment::capture());
     let context = context.expect("the empty scratch HOME reads");
-    let outcome = fuzz_runtime().block_on(crate::chain::resolve_in(&context, Duration::from_secs(5)));
+    let outcome = fuzz_runtime().block_on(crate::chain::resolve_in(&context, services, Duration::from_secs(5)));
     if let Ok(credentials) = outcome {
         assert!(!credentials.access_key_id.is_empty(), "empty key accepted");
         if let Some(at) = credentials.expiration {
@@ -244,7 +248,8 @@ fn resolve_once() {
 
 /// The container endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI` on
 /// 127.0.0.1) answers with `data` (a first byte 1, 2 or 3 makes it a 404,
-/// 500 or 401 with the rest as body); aws-config's ECS provider parses it
+/// 400 or 401 with the rest as body; no 5xx: aws-config retries those with
+/// back-off, about 1.6 s an input); aws-config's ECS provider parses it
 /// and the chain checks the result.
 pub fn container_response(data: &[u8]) {
     static SERVER: OnceLock<LoopbackServer> = OnceLock::new();

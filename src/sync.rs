@@ -10,7 +10,10 @@
 //! as never expiring, since loom has no clock. tokio's `Notify` (the
 //! flight's asynchronous wake-up) is not modelled: loom sees each of its
 //! calls as one indivisible step, and explores the interleavings around
-//! them.
+//! them. So the models check the condition-variable hand-off fully, but
+//! cannot catch a wake-up lost inside tokio's `Notify` (a `notified()`
+//! created after the result is checked instead of before is NOT caught:
+//! tried as a mutant).
 
 #[cfg(credchain_loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize};

@@ -12,7 +12,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 use tokio::runtime::{Handle, Runtime};
 
 /// Runtime epochs, unique in the process: a flight or refresher tagged with

@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 
 use crate::credentials::Snapshot;
 use crate::error::Result;
-use crate::sync::{Condvar, Mutex};
+use crate::sync::checked::{Condvar, Mutex};
 
 /// A fetch's eventual result.
 pub struct Flight {

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use once_cell::sync::OnceCell;
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 pub use entry::{Entry, State};
 

@@ -23,7 +23,7 @@ use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::time::{Duration, SystemTime};
 
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 use super::AuthToken;
 

@@ -349,3 +349,16 @@ class LiveHost:
         for t in self._threads:
             t.join(5)
         return self.proc.returncode
+
+
+def assert_fork_storm_clean(run) -> dict:
+    """A fork_storm run that neither crashed nor hung: every child forked and
+    succeeded, the threads saw no error and the parent still works. Returns
+    the summary record for further checks."""
+    assert not run.timed_out and run.signal is None, run.describe()
+    s = run.records()[-1]
+    assert s["hung"] == 0, f"{s['hung']} of {s['forks']} children hung: {s}"
+    assert (s["forks"], s["succeeded"], s["failed"], s["signalled"]) == (s["requested"], s["requested"], 0, 0), s
+    assert s["thread_errors"] == 0 and s["parent_after"] == 1, s
+    assert run.rc == 0, run.describe()
+    return s

@@ -13,7 +13,7 @@ time per call (first ten and last ten) is printed, never asserted.
 
 from __future__ import annotations
 
-from conftest import OK, PROFILE_NOT_FOUND, STATIC_AKID, STATIC_SECRET, run_bounded
+from conftest import INVALID_ARGUMENT, OK, PROFILE_NOT_FOUND, STATIC_AKID, STATIC_SECRET, run_bounded
 
 N = 20_000
 
@@ -37,3 +37,30 @@ def test_20000_unknown_profiles_leave_nothing_behind(scn, programs):
     assert summary["codes"][str(PROFILE_NOT_FOUND)] == N, summary["codes"]
     assert growth_kb < 5 * 1024, f"VmRSS grew by {growth_kb} kB over {N} unknown profiles"
     assert gets[-1]["code"] == OK and gets[-1]["akid"] == STATIC_AKID, gets[-1]
+
+
+def test_past_the_profile_limit_a_new_name_is_refused_and_held_ones_keep_working(scn, programs):
+    scn.credentials("".join(f"[p{i}]\naws_access_key_id = {STATIC_AKID}\naws_secret_access_key = {STATIC_SECRET}\n"
+                            for i in range(3)))
+    scn.env["CREDCHAIN_MAX_PROFILES"] = "2"
+    run = run_bounded([programs["host"], "get:p0", "get:p1", "get:p2", "get:nowhere", "get:p0"], scn.env, timeout=30)
+    assert not run.timed_out and run.rc == 0, run.describe()
+    p0, p1, p2, nowhere, again = [r for r in run.records() if r.get("op") == "get"]
+    assert (p0["code"], p1["code"], again["code"]) == (OK, OK, OK)
+    assert p2["code"] == INVALID_ARGUMENT
+    assert p2["message"] == ("credchain already holds 2 profiles, its limit (CREDCHAIN_MAX_PROFILES); "
+                             "profile p2 was not added")
+    # Once full, every new name is refused before any file is read.
+    assert nowhere["code"] == INVALID_ARGUMENT, nowhere
+
+
+def test_control_characters_in_a_profile_name_are_escaped_in_messages_and_logs(scn, programs):
+    scn.static_default()
+    scn.env["CREDCHAIN_LOG"] = "trace"
+    run = run_bounded([programs["host"], "get:evil\r\nINFO forged\x1b[31m"], scn.env, timeout=30)
+    assert not run.timed_out and run.rc == 0, run.describe()
+    answer = [r for r in run.records() if r.get("op") == "get"][0]
+    assert answer["code"] == PROFILE_NOT_FOUND
+    assert answer["message"] == "the config profile (evil\\r\\nINFO forged\\u{1b}[31m) could not be found"
+    assert "\r" not in run.stderr and "\x1b" not in run.stderr, run.stderr
+    assert "evil\\r\\nINFO forged" in run.stderr, run.stderr

@@ -156,6 +156,19 @@ def rotation_after_invalidate() -> Any:
     return {"first": summary(first), "second": summary(second)}
 
 
+@case
+def environment_read_at_load_and_on_request() -> Any:
+    first = credchain.get_credentials()
+    os.environ["AWS_ACCESS_KEY_ID"] = "AKIACASEENVCHANGED02"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "changed-secret"
+    credchain.invalidate()
+    unchanged = credchain.get_credentials()
+    credchain.reload_environment()
+    credchain.invalidate()
+    reloaded = credchain.get_credentials()
+    return {"first": summary(first), "unchanged": summary(unchanged), "reloaded": summary(reloaded)}
+
+
 # ---------------------------------------------------------------- threads
 
 

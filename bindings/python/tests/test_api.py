@@ -228,6 +228,20 @@ def test_invalidate_picks_up_a_rotated_file(home: Path) -> None:
     }
 
 
+def test_the_environment_is_read_at_load_and_again_only_on_request(home: Path) -> None:
+    env = {"AWS_ACCESS_KEY_ID": "AKIACASEENVATLOAD001", "AWS_SECRET_ACCESS_KEY": "load-secret"}
+    result = run_child("child_cases.py", home, env, ["environment_read_at_load_and_on_request"])
+    assert result["first"]["access_key"] == "AKIACASEENVATLOAD001"
+    # Writing os.environ is not seen: the library never reads it on its own.
+    assert result["unchanged"]["access_key"] == "AKIACASEENVATLOAD001"
+    assert result["reloaded"] == {
+        "access_key": "AKIACASEENVCHANGED02",
+        "secret_key": fingerprint("changed-secret"),
+        "token": None,
+        "source": "env",
+    }
+
+
 class FakeFetch:
     """Stands in for the one call into C, to drive the cache rules exactly."""
 

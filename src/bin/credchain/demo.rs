@@ -347,3 +347,21 @@ fn settle(demo: &Demo) -> u64 {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_sandbox_folder_is_private_and_unpredictable() {
+        let a = private_directory().unwrap();
+        let b = private_directory().unwrap();
+        assert_ne!(a, b);
+        for dir in [&a, &b] {
+            assert_eq!(std::fs::metadata(dir).unwrap().permissions().mode() & 0o777, 0o700);
+            assert!(dir.file_name().unwrap().to_str().unwrap().starts_with("credchain-demo-"));
+            std::fs::remove_dir(dir).unwrap();
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_config::imds::client::Client as ImdsClient;
 use aws_config::imds::credentials::ImdsCredentialsProvider;
-use parking_lot::Mutex;
+use crate::sync::Mutex;
 
 use super::{delegate, provider_config, Detection, Plan};
 use crate::chain::context::ChainContext;

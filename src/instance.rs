@@ -82,11 +82,12 @@ fn replace(current: *mut Instance) -> &'static Instance {
 
 impl Instance {
     /// The first instance of the process, at load or on a caller's thread:
-    /// the environment, the settings and the log configuration are read
-    /// here, never later on the runtime.
+    /// the environment, the settings, the log configuration and the runtime
+    /// builder's defaults are read here, never later (nor in a child).
     fn new(forks_seen: u64) -> Self {
         crate::cache::settings::settings();
         crate::log::enabled(crate::log::LogLevel::Error);
+        crate::runtime::prepare();
         Instance {
             forks_seen,
             runtime: RuntimeSlot::default(),

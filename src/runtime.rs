@@ -10,10 +10,11 @@
 //! tokio#4301).
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::sync::Mutex;
-use tokio::runtime::{Handle, Runtime};
+use tokio::runtime::{Builder, Handle, Runtime};
 
 /// Runtime epochs, unique in the process: a flight or refresher tagged with
 /// an epoch belongs to that runtime only.
@@ -64,15 +65,39 @@ impl RuntimeSlot {
     }
 }
 
-fn build_runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
+/// The one runtime builder, configured once, from the first instance (at
+/// load, on a caller's thread), and reused for every runtime after it, a
+/// forked child's included: `Builder::new` reads the environment
+/// (`TOKIO_UNSTABLE_SHARDED_BLOCKING_QUEUE`), and a child forked while a host
+/// thread was inside `setenv` has an environment that cannot be read safely
+/// (AddressSanitizer showed such children crashing in `getenv` there).
+static BUILDER: OnceLock<Mutex<Builder>> = OnceLock::new();
+
+/// Configures the runtime builder now (see [`BUILDER`]).
+pub fn prepare() {
+    BUILDER.get_or_init(|| Mutex::new(configured_builder()));
+}
+
+fn configured_builder() -> Builder {
+    let mut builder = Builder::new_multi_thread();
+    builder
         .worker_threads(1)
         .max_blocking_threads(2)
         .thread_keep_alive(Duration::from_secs(5))
         .thread_name("credchain-runtime")
-        .enable_all()
-        .build()
-        .expect("the credchain runtime could not start (out of threads or memory)")
+        .enable_all();
+    builder
+}
+
+fn build_runtime() -> Runtime {
+    let built = match BUILDER.get().and_then(|builder| builder.try_lock()) {
+        Some(mut builder) => builder.build(),
+        // Not prepared, or held by a parent thread at the moment of a fork
+        // (it would stay held here): a fresh builder, reading the
+        // environment once more.
+        None => configured_builder().build(),
+    };
+    built.expect("the credchain runtime could not start (out of threads or memory)")
 }
 
 /// The epoch of the current instance's live runtime (0: none).

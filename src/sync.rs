@@ -64,6 +64,16 @@ macro_rules! locks_over {
             pub fn lock(&self) -> MutexGuard<'_, T> {
                 MutexGuard(Some(self.0.lock().unwrap_or_else(|e| e.into_inner())))
             }
+
+            /// Locks if nobody holds the lock now.
+            #[allow(dead_code)]
+            pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+                match self.0.try_lock() {
+                    Ok(guard) => Some(MutexGuard(Some(guard))),
+                    Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(MutexGuard(Some(poisoned.into_inner()))),
+                    Err(std::sync::TryLockError::WouldBlock) => None,
+                }
+            }
         }
 
         /// Holds the lock; the inner guard is lent to the condition

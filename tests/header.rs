@@ -51,3 +51,11 @@ fn every_name_in_the_header_carries_the_prefix() {
     // Every exported function was looked at (15 today).
     assert!(functions >= 15, "only {functions} function declarations recognised");
 }
+
+#[test]
+fn the_shared_credentials_view_is_handed_out_const() {
+    // Callers share one view per snapshot: a caller that wrote to it (or
+    // wiped it) would change what every other caller reads.
+    assert!(COMMITTED.contains("const struct credchain_credentials **out,"), "credchain_get_credentials");
+    assert!(COMMITTED.contains("void credchain_free_credentials(const struct credchain_credentials *credentials);"));
+}

@@ -4,7 +4,7 @@ The scenarios are slow (tens of seconds each) but idle, so they all run at
 once, each in its own thread, HOME and servers, started by the first test of
 this module that needs one; each test then waits for and checks its own.
 
-Expected library behaviour (DESIGN.md, "Cache and refresh"): refresh in the
+Expected library behaviour (docs/design.md, "Cache and refresh"): refresh in the
 background at about 75-83 % of a credential's lifetime (advisory window
 min(15 min, L/4), mandatory window min(10 min, L/6)); callers block only in
 the mandatory window or past expiry; concurrent callers share one fetch; a

@@ -1,4 +1,4 @@
-"""The differential scenarios: DESIGN.md's static sources and precedence rules.
+"""The differential scenarios: docs/design.md's static sources and precedence rules.
 
 Each scenario gives the files under a fresh HOME, the environment, the profile
 argument, and the exact expected outcome.  The expected outcome is what
@@ -57,7 +57,7 @@ class Scenario:
     env: Dict[str, str] = field(default_factory=dict)
     profile: Optional[str] = None
     # A documented divergence: what credchain does instead of `expect`
-    # (DESIGN.md: "Only one of key/secret set is an error naming the missing
+    # (docs/design.md: "Half a pair is an error naming the missing
     # variable", where botocore ignores a lone secret).
     credchain_expect: Optional[object] = None
 

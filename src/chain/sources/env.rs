@@ -26,7 +26,7 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
     let has_secret = env.non_empty(SECRET_KEY).is_some();
     let Some(access_key) = env.non_empty(ACCESS_KEY) else {
         if has_secret {
-            // botocore ignores a lone secret; DESIGN.md asks for an error
+            // botocore ignores a lone secret; docs/design.md asks for an error
             // naming the missing key, which tells the user more.
             return Err(partial(ACCESS_KEY));
         }

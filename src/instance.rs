@@ -2,8 +2,8 @@
 //! for all of it.
 //!
 //! An [`Instance`] owns the runtime, the credentials cache, the chain's kept
-//! services (the IMDS provider, the child-process slots) and the latest
-//! capture of the environment. It is created on first use, on a caller's
+//! services (the IMDS provider, the child-process slots), the token cache
+//! and the latest capture of the environment. It is created on first use, on a caller's
 //! thread. After `fork()`, the child's first call builds a new instance
 //! that carries over the still-valid snapshots (read without taking a lock)
 //! and leaks the parent's: no lock, runtime or thread of the parent is ever
@@ -19,6 +19,7 @@ use std::sync::Once;
 use crate::cache::Cache;
 use crate::chain::{LatestEnvironment, Services};
 use crate::runtime::RuntimeSlot;
+use crate::token::TokenCache;
 
 /// The library's process state.
 pub struct Instance {
@@ -32,6 +33,8 @@ pub struct Instance {
     pub services: Services,
     /// The latest capture of the environment, for work on the runtime.
     pub environment: LatestEnvironment,
+    /// Signed IAM database tokens; a forked child starts with none.
+    pub tokens: TokenCache,
 }
 
 /// The current instance; never freed (a static destructor or library unload
@@ -94,6 +97,7 @@ impl Instance {
             cache: Cache::default(),
             services: Services::default(),
             environment: LatestEnvironment::capture_now(),
+            tokens: TokenCache::default(),
         }
     }
 
@@ -106,6 +110,7 @@ impl Instance {
             cache: parent.cache.carry_over(),
             services: Services::default(),
             environment: LatestEnvironment::starting_from(parent.environment.current()),
+            tokens: TokenCache::default(),
         }
     }
 }

@@ -165,11 +165,6 @@ impl Cache {
         }
     }
 
-    /// How many named profiles the cache holds.
-    pub fn named_profiles(&self) -> usize {
-        self.named.load().len()
-    }
-
     /// A new cache holding this one's still-valid credentials, for a forked
     /// child. Reads the entries' states without taking any lock.
     pub fn carry_over(&self) -> Cache {

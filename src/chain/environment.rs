@@ -138,8 +138,8 @@ impl Environment {
         Environment { vars: EnvVars::capture(), child: ChildEnv(std::env::vars_os().collect()) }
     }
 
-    /// An environment made of `vars` alone (tests, diagnostics of a given
-    /// environment).
+    /// An environment made of `vars` alone.
+    #[cfg(test)]
     pub fn of(vars: &[(&'static str, &str)]) -> Self {
         let values = vars.iter().map(|&(name, value)| (name, value.to_owned())).collect();
         let child = ChildEnv(vars.iter().map(|&(n, v)| (OsString::from(n), OsString::from(v))).collect());

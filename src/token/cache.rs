@@ -20,7 +20,6 @@
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicPtr, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::sync::Mutex;
@@ -137,8 +136,6 @@ pub struct TokenCache {
     hasher: RandomState,
     capacity: usize,
     min_remaining: Duration,
-    /// The process that built this cache; see [`TokenCache::global`].
-    pid: u32,
 }
 
 impl std::fmt::Debug for TokenCache {
@@ -173,36 +170,6 @@ impl TokenCache {
             hasher: RandomState::new(),
             capacity: capacity.max(1),
             min_remaining,
-            pid: std::process::id(),
-        }
-    }
-
-    /// The process-wide cache.
-    ///
-    /// Fork-safe without help: a child process (detected by its pid) gets a
-    /// fresh, empty cache, because a lock that another parent thread held at
-    /// `fork()` would stay locked for ever in the child. The parent's cache
-    /// is deliberately leaked in the child (never touched, never freed).
-    pub fn global() -> &'static TokenCache {
-        static GLOBAL: AtomicPtr<TokenCache> = AtomicPtr::new(std::ptr::null_mut());
-        let pid = std::process::id();
-        loop {
-            let current = GLOBAL.load(Ordering::Acquire);
-            // SAFETY: non-null values come only from Box::leak below and are
-            // never freed, so they live for the rest of the process.
-            if let Some(cache) = unsafe { current.as_ref() } {
-                if cache.pid == pid {
-                    return cache;
-                }
-            }
-            let fresh: &'static mut TokenCache = Box::leak(Box::new(TokenCache::default()));
-            let fresh_ptr: *mut TokenCache = fresh;
-            if GLOBAL.compare_exchange(current, fresh_ptr, Ordering::AcqRel, Ordering::Acquire).is_err() {
-                // Another thread installed one first; ours was never shared.
-                // SAFETY: fresh_ptr came from Box::leak just above and no one
-                // else has seen it.
-                drop(unsafe { Box::from_raw(fresh_ptr) });
-            }
         }
     }
 
@@ -489,10 +456,10 @@ mod tests {
     }
 
     #[test]
-    fn global_is_one_cache_per_process() {
-        let a = TokenCache::global() as *const TokenCache;
-        let b = TokenCache::global() as *const TokenCache;
+    fn the_instance_holds_one_cache_per_process() {
+        let a = &crate::instance::instance().tokens as *const TokenCache;
+        let b = &crate::instance::instance().tokens as *const TokenCache;
         assert_eq!(a, b);
-        assert!(!format!("{:?}", TokenCache::global()).contains("X-Amz"));
+        assert!(!format!("{:?}", crate::instance::instance().tokens).contains("X-Amz"));
     }
 }

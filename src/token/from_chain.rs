@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use super::{
     dsql_token, rds_token, resolve_region, signing_time_from_unix, AuthToken, RegionSources, SigningCredentials,
-    TokenCache, TokenError, TokenErrorKind, TokenKey,
+    TokenError, TokenErrorKind, TokenKey,
 };
 use crate::chain::context::ChainContext;
 use crate::credentials::Snapshot;
@@ -53,7 +53,7 @@ pub fn auth_token(
                 Target::Rds { port, user } => TokenKey::rds(profile, &region, host, port, user),
                 Target::Dsql { admin } => TokenKey::dsql(profile, &region, host, admin),
             };
-            TokenCache::global().get_or_sign(&key, snapshot.id(), now, || sign(now))
+            crate::instance::instance().tokens.get_or_sign(&key, snapshot.id(), now, || sign(now))
         }
     }
 }

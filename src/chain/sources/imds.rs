@@ -79,11 +79,12 @@ fn build_provider(ctx: &ChainContext, endpoint: Option<&str>) -> Result<ImdsCred
 
 fn provider_for(ctx: &ChainContext, endpoint: Option<String>, kept: &KeptImds) -> Result<Arc<ImdsCredentialsProvider>> {
     let epoch = runtime::epoch();
-    if let Some(k) = kept.0.lock().as_ref().filter(|k| k.runtime_epoch == epoch && k.endpoint == endpoint) {
+    let mut kept = kept.0.lock();
+    if let Some(k) = kept.as_ref().filter(|k| k.runtime_epoch == epoch && k.endpoint == endpoint) {
         return Ok(k.provider.clone());
     }
     let provider = Arc::new(build_provider(ctx, endpoint.as_deref())?);
-    *kept.0.lock() = Some(KeptProvider { runtime_epoch: epoch, endpoint, provider: provider.clone() });
+    *kept = Some(KeptProvider { runtime_epoch: epoch, endpoint, provider: provider.clone() });
     Ok(provider)
 }
 

@@ -65,7 +65,8 @@ mod tests {
         let soon = Instant::now() + Duration::from_secs(5);
         assert_eq!(run_until(runtime.handle(), async { 3 }, soon), Ok(3));
         let started = Instant::now();
-        let never = run_until(runtime.handle(), std::future::pending::<()>(), Instant::now() + Duration::from_millis(50));
+        let never =
+            run_until(runtime.handle(), std::future::pending::<()>(), Instant::now() + Duration::from_millis(50));
         assert_eq!(never, Err(Abandoned::DeadlinePassed));
         assert!(started.elapsed() < Duration::from_secs(2));
     }

@@ -226,9 +226,7 @@ fn status_of(data: &[u8]) -> (u16, &[u8]) {
 /// A private runtime for the targets' async calls.
 fn fuzz_runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime")
-    })
+    RUNTIME.get_or_init(|| tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime"))
 }
 
 /// Resolves the chain as the cache does, on the environment `isolate` set.

@@ -21,14 +21,16 @@ pub mod credentials;
 pub mod diagnostics;
 pub mod error;
 pub mod ffi;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod instance;
 pub mod log;
 pub mod runtime;
 pub mod snapshot;
-pub mod text;
 mod sync;
+pub mod text;
 pub mod token;
-#[cfg(feature = "fuzzing")] #[doc(hidden)] pub mod fuzzing;
 
 use std::sync::Arc;
 

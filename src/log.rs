@@ -7,8 +7,8 @@
 
 use std::fmt;
 use std::sync::atomic::{fence, AtomicU32, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
 use once_cell::sync::Lazy;

@@ -34,10 +34,10 @@ pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize};
 /// The flight's lock and condition variable: std's normally, loom's under
 /// model checking.
 pub(crate) mod checked {
-    #[cfg(not(credchain_loom))]
-    pub(crate) use super::{Condvar, Mutex};
     #[cfg(credchain_loom)]
     pub(crate) use super::loom_model::{Condvar, Mutex};
+    #[cfg(not(credchain_loom))]
+    pub(crate) use super::{Condvar, Mutex};
 }
 
 /// Defines a lock and a condition variable with parking_lot's API over a

@@ -142,7 +142,10 @@ fn sso_in_the_legacy_form() {
     ));
     s.file(
         &format!(".aws/sso/cache/{}.json", sha1_hex(start_url)),
-        &format!(r#"{{"accessToken":"legacy-token","expiresAt":"{}","region":"us-east-1","startUrl":"{start_url}"}}"#, iso_in(7200)),
+        &format!(
+            r#"{{"accessToken":"legacy-token","expiresAt":"{}","region":"us-east-1","startUrl":"{start_url}"}}"#,
+            iso_in(7200)
+        ),
     );
     s.env("AWS_ENDPOINT_URL_SSO", &portal.url());
     assert_credentials(&s.get(None), "sso", "ASIASSO", "sso-secret", Some("sso-token"));
@@ -207,7 +210,9 @@ fn container_credentials_with_an_authorization_token() {
 
 fn imds_server() -> LoopbackServer {
     LoopbackServer::start(|request| match (request.method.as_str(), request.path.as_str()) {
-        ("PUT", "/latest/api/token") => Response::ok("imds-session").header("x-aws-ec2-metadata-token-ttl-seconds", "21600"),
+        ("PUT", "/latest/api/token") => {
+            Response::ok("imds-session").header("x-aws-ec2-metadata-token-ttl-seconds", "21600")
+        }
         ("GET", "/latest/meta-data/iam/security-credentials/") => Response::ok("instance-role"),
         ("GET", "/latest/meta-data/iam/security-credentials/instance-role") => Response::ok(format!(
             r#"{{"Code":"Success","LastUpdated":"{}","Type":"AWS-HMAC","AccessKeyId":"ASIAIMDS","SecretAccessKey":"i-secret","Token":"i-token","Expiration":"{}"}}"#,
@@ -227,7 +232,10 @@ fn instance_metadata_at_a_custom_endpoint() {
     assert_credentials(&answer, "iam-role", "ASIAIMDS", "i-secret", Some("i-token"));
     assert!(answer["expiration"].as_i64().unwrap() > common::unix_in(21000));
     let seen = imds.seen();
-    assert!(seen.iter().skip(1).all(|r| r.headers.get("x-aws-ec2-metadata-token").map(String::as_str) == Some("imds-session")));
+    assert!(seen
+        .iter()
+        .skip(1)
+        .all(|r| r.headers.get("x-aws-ec2-metadata-token").map(String::as_str) == Some("imds-session")));
 }
 
 #[test]
@@ -243,7 +251,10 @@ fn instance_metadata_endpoint_from_the_profile() {
 fn container_beats_instance_metadata_and_files_beat_container() {
     let imds = imds_server();
     let container = LoopbackServer::start(|_| {
-        Response::ok(format!(r#"{{"AccessKeyId":"ASIACONTAINER","SecretAccessKey":"c","Token":"t","Expiration":"{}"}}"#, iso_in(3600)))
+        Response::ok(format!(
+            r#"{{"AccessKeyId":"ASIACONTAINER","SecretAccessKey":"c","Token":"t","Expiration":"{}"}}"#,
+            iso_in(3600)
+        ))
     });
     let mut s = Scenario::new();
     s.unset("AWS_EC2_METADATA_DISABLED").env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.url());

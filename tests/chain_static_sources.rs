@@ -10,7 +10,9 @@ const CREDS_DEFAULT: &str = "[default]\naws_access_key_id = AKIDCREDSFILE\naws_s
 #[test]
 fn env_keys_with_session_token() {
     let mut s = Scenario::new();
-    s.env("AWS_ACCESS_KEY_ID", "AKIDENV").env("AWS_SECRET_ACCESS_KEY", "env-secret").env("AWS_SESSION_TOKEN", "env-token");
+    s.env("AWS_ACCESS_KEY_ID", "AKIDENV")
+        .env("AWS_SECRET_ACCESS_KEY", "env-secret")
+        .env("AWS_SESSION_TOKEN", "env-token");
     assert_credentials(&s.get(None), "env", "AKIDENV", "env-secret", Some("env-token"));
 }
 
@@ -137,7 +139,9 @@ fn credential_process_with_expiration_and_account() {
     process_profile(
         &s,
         "[default]",
-        &format!(r#"{{"Version":1,"AccessKeyId":"AKIDPROCESS","SecretAccessKey":"p-secret","SessionToken":"p-token","Expiration":"{expires}","AccountId":"777788889999"}}"#),
+        &format!(
+            r#"{{"Version":1,"AccessKeyId":"AKIDPROCESS","SecretAccessKey":"p-secret","SessionToken":"p-token","Expiration":"{expires}","AccountId":"777788889999"}}"#
+        ),
     );
     let answer = s.get(None);
     assert_credentials(&answer, "custom-process", "AKIDPROCESS", "p-secret", Some("p-token"));
@@ -156,7 +160,10 @@ fn credentials_file_keys_beat_credential_process() {
 #[test]
 fn credential_process_beats_config_file_keys() {
     let s = Scenario::new();
-    let script = s.file("bin/proc.sh", "#!/bin/sh\necho '{\"Version\":1,\"AccessKeyId\":\"AKIDPROCESS\",\"SecretAccessKey\":\"p\"}'\n");
+    let script = s.file(
+        "bin/proc.sh",
+        "#!/bin/sh\necho '{\"Version\":1,\"AccessKeyId\":\"AKIDPROCESS\",\"SecretAccessKey\":\"p\"}'\n",
+    );
     make_executable(&script);
     s.config(&format!(
         "[default]\naws_access_key_id = AKIDCONFIG\naws_secret_access_key = c\ncredential_process = {}\n",

@@ -7,7 +7,9 @@ use std::ffi::{c_char, CStr};
 use std::ptr;
 
 use credchain::ffi::credentials::{credchain_free_credentials, credchain_get_credentials, credchain_invalidate};
-use credchain::ffi::error::{credchain_error_code, credchain_error_free, credchain_error_message, credchain_error_source};
+use credchain::ffi::error::{
+    credchain_error_code, credchain_error_free, credchain_error_message, credchain_error_source,
+};
 use credchain::ffi::lifecycle::{credchain_set_log_callback, credchain_version};
 use credchain::ffi::types::{credchain_credentials, credchain_error, credchain_result};
 

@@ -10,7 +10,9 @@ use std::ptr;
 
 use credchain::ffi::credentials::{credchain_free_credentials, credchain_get_credentials, credchain_invalidate};
 use credchain::ffi::diagnose::credchain_diagnose;
-use credchain::ffi::error::{credchain_error_code, credchain_error_free, credchain_error_message, credchain_error_source};
+use credchain::ffi::error::{
+    credchain_error_code, credchain_error_free, credchain_error_message, credchain_error_source,
+};
 use credchain::ffi::strings::credchain_string_free;
 use credchain::ffi::token::{credchain_dsql_auth_token, credchain_rds_auth_token};
 use credchain::ffi::types::credchain_result;
@@ -67,13 +69,17 @@ fuzz_target!(|data: &[u8]| {
         4 | 5 => {
             let mut token = ptr::null_mut();
             let port = u16::from(selector).wrapping_mul(257) | 1;
-            if credchain_rds_auth_token(profile, host, port, user, region, 1_700_000_000, &mut token, &mut error) == credchain_result::CREDCHAIN_OK {
+            if credchain_rds_auth_token(profile, host, port, user, region, 1_700_000_000, &mut token, &mut error)
+                == credchain_result::CREDCHAIN_OK
+            {
                 credchain_string_free(token);
             }
         }
         _ => {
             let mut token = ptr::null_mut();
-            if credchain_dsql_auth_token(profile, host, region, selector & 1 == 1, 0, &mut token, &mut error) == credchain_result::CREDCHAIN_OK {
+            if credchain_dsql_auth_token(profile, host, region, selector & 1 == 1, 0, &mut token, &mut error)
+                == credchain_result::CREDCHAIN_OK
+            {
                 credchain_string_free(token);
             }
         }

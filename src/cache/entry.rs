@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use arc_swap::ArcSwap;
 use crate::sync::Mutex;
+use arc_swap::ArcSwap;
 use tokio::sync::Notify;
 
 use super::flight::Flight;
@@ -302,8 +302,7 @@ impl Entry {
         // not keep its keys alive), and reading files has no transient faults
         // worth riding out.
         let keep = previous.schedule.is_some_and(|schedule| now < schedule.expires_at);
-        let (snapshot, schedule) =
-            if keep { (previous.snapshot.clone(), previous.schedule) } else { (None, None) };
+        let (snapshot, schedule) = if keep { (previous.snapshot.clone(), previous.schedule) } else { (None, None) };
         State {
             snapshot,
             schedule,
@@ -373,7 +372,8 @@ impl Drop for Landing<'_> {
     fn drop(&mut self) {
         if !self.landed {
             self.entry.clear_flight(self.flight);
-            self.flight.land(Err(Error::internal("the credentials fetch was abandoned (a bug, or the runtime stopped)")));
+            self.flight
+                .land(Err(Error::internal("the credentials fetch was abandoned (a bug, or the runtime stopped)")));
         }
     }
 }

@@ -21,9 +21,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::sync::Mutex;
 use arc_swap::ArcSwap;
 use once_cell::sync::OnceCell;
-use crate::sync::Mutex;
 
 pub use entry::{Entry, State};
 
@@ -115,7 +115,10 @@ impl Cache {
         if pending.len() >= MAX_PENDING {
             return Err(Error::new(
                 ErrorCode::InvalidArgument,
-                format!("{MAX_PENDING} new profile names are being resolved at once; profile {} must wait", escape_name(name)),
+                format!(
+                    "{MAX_PENDING} new profile names are being resolved at once; profile {} must wait",
+                    escape_name(name)
+                ),
             ));
         }
         let entry = Arc::new(Entry::new(Some(name.to_owned()), false));
@@ -172,7 +175,8 @@ impl Cache {
         if let Some(ambient) = self.ambient.get() {
             let _ = carried.ambient.set(Arc::new(ambient.carry_over()));
         }
-        let named = self.named.load().iter().map(|(name, entry)| (name.clone(), Arc::new(entry.carry_over()))).collect();
+        let named =
+            self.named.load().iter().map(|(name, entry)| (name.clone(), Arc::new(entry.carry_over()))).collect();
         carried.named.store(Arc::new(named));
         carried
     }

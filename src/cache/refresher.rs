@@ -105,7 +105,8 @@ mod tests {
     use crate::error::Error;
 
     fn expiring_state(fetched: SystemTime, lifetime: Duration) -> State {
-        let creds = Credentials::new_static(SourceName::CustomProcess, "A", "B").with_expiration(Some(fetched + lifetime));
+        let creds =
+            Credentials::new_static(SourceName::CustomProcess, "A", "B").with_expiration(Some(fetched + lifetime));
         State {
             snapshot: Some(Arc::new(Snapshot::new(creds, fetched))),
             schedule: Some(schedule(fetched, fetched + lifetime, 0.0)),

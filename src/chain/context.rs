@@ -187,9 +187,7 @@ impl ChainContext {
 /// Expands a leading `~` with `HOME`, as botocore's `os.path.expanduser`.
 pub fn expand_home(path: &str, env: &EnvVars) -> PathBuf {
     match (path.strip_prefix('~'), env.home()) {
-        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
-            PathBuf::from(format!("{home}{rest}"))
-        }
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => PathBuf::from(format!("{home}{rest}")),
         _ => PathBuf::from(path),
     }
 }
@@ -235,7 +233,9 @@ fn read_shared_file(path: PathBuf, kind: EnvConfigFileKind) -> Result<SharedFile
     let parsing = aws_config::profile::load(&no_files, &no_env, &files, None);
     let profiles = crate::block::ready_now(parsing)
         .ok_or_else(|| Error::internal("the profile parser waited on I/O (a bug)"))?
-        .map_err(|e| Error::invalid_config(format!("{}: {}", path.display(), crate::text::scrub_upstream(&e.to_string()))))?;
+        .map_err(|e| {
+            Error::invalid_config(format!("{}: {}", path.display(), crate::text::scrub_upstream(&e.to_string())))
+        })?;
     Ok(SharedFile { path, profiles, exists: true })
 }
 

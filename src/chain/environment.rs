@@ -67,10 +67,8 @@ pub struct EnvVars {
 impl EnvVars {
     /// Reads the process environment now.
     pub fn capture() -> Self {
-        let values = WATCHED_VARIABLES
-            .iter()
-            .filter_map(|&name| std::env::var(name).ok().map(|value| (name, value)))
-            .collect();
+        let values =
+            WATCHED_VARIABLES.iter().filter_map(|&name| std::env::var(name).ok().map(|value| (name, value))).collect();
         EnvVars { values }
     }
 

@@ -43,10 +43,7 @@ impl Fingerprint {
     /// Fingerprints `env` and the files at `paths`, absent ones included, so
     /// that a file appearing later also counts as a change.
     pub fn capture(env: &EnvVars, paths: &[PathBuf]) -> Self {
-        Fingerprint {
-            environment: env.digest(),
-            files: paths.iter().map(|p| (p.clone(), FileStamp::of(p))).collect(),
-        }
+        Fingerprint { environment: env.digest(), files: paths.iter().map(|p| (p.clone(), FileStamp::of(p))).collect() }
     }
 
     /// Takes the same fingerprint again, now, over the same files, with

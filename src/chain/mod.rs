@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use context::{ChainContext, ProfileOrigin, SelectedProfile};
-pub use inputs::Fingerprint;
 pub use environment::{Environment, LatestEnvironment};
+pub use inputs::Fingerprint;
 pub use sources::{Detection, Plan, Services};
 
 use crate::credentials::Credentials;

@@ -175,9 +175,6 @@ mod tests {
     #[test]
     fn oversized_output_is_refused_before_parsing() {
         let huge = vec![b' '; OUTPUT_LIMIT + 1];
-        assert_eq!(
-            parse(&huge, None).unwrap_err().message(),
-            "custom-process: the output is larger than 64 KiB"
-        );
+        assert_eq!(parse(&huge, None).unwrap_err().message(), "custom-process: the output is larger than 64 KiB");
     }
 }

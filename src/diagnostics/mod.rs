@@ -309,5 +309,3 @@ pub fn origin_name(origin: ProfileOrigin) -> &'static str {
         ProfileOrigin::Default => "default",
     }
 }
-
-

@@ -605,7 +605,9 @@ fn runs_credchain_for(words: &[String], walk: &Walk) -> bool {
         return false;
     }
     let named = words.iter().enumerate().find_map(|(i, w)| {
-        w.strip_prefix("--profile=").map(str::to_owned).or_else(|| (w == "--profile").then(|| words.get(i + 1).cloned()).flatten())
+        w.strip_prefix("--profile=")
+            .map(str::to_owned)
+            .or_else(|| (w == "--profile").then(|| words.get(i + 1).cloned()).flatten())
     });
     match named {
         Some(profile) => profile == walk.profile.name,

@@ -22,7 +22,12 @@ pub fn to_table(report: &Report) -> String {
         "default" => "no profile named: the default".to_owned(),
         variable => format!("from {variable}"),
     };
-    let _ = writeln!(out, "credchain doctor {}: profile {} ({chosen})", report.credchain_version, crate::text::escape_name(&profile.name));
+    let _ = writeln!(
+        out,
+        "credchain doctor {}: profile {} ({chosen})",
+        report.credchain_version,
+        crate::text::escape_name(&profile.name)
+    );
     for (label, file) in [("config file", &report.files.config), ("credentials file", &report.files.credentials)] {
         let _ = writeln!(out, "  {label:<17} {}{}", file.path, if file.exists { "" } else { " (missing)" });
     }

@@ -29,10 +29,7 @@ pub extern "C" fn credchain_version() -> *const c_char {
 /// credchain. Messages say what was refreshed, from which source and when
 /// the next refresh is due; they never contain secrets.
 #[no_mangle]
-pub extern "C" fn credchain_set_log_callback(
-    max_level: u32,
-    callback: credchain_log_callback,
-) -> credchain_result {
+pub extern "C" fn credchain_set_log_callback(max_level: u32, callback: credchain_log_callback) -> credchain_result {
     guarded(std::ptr::null_mut::<*mut credchain_error>(), || {
         let sink = callback.map(|callback| -> LogSink {
             Arc::new(move |level: LogLevel, message: &str| {

@@ -12,7 +12,6 @@ use crate::chain::context::ChainContext;
 use crate::credentials::Snapshot;
 use crate::error::{Error, ErrorCode, Result};
 
-
 /// What to sign for.
 #[derive(Clone, Copy, Debug)]
 pub enum Target<'a> {

@@ -40,8 +40,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use zeroize::Zeroizing;
 
-pub use from_chain::{auth_token, Target};
 pub use cache::{TokenCache, TokenKey, TokenKind, DEFAULT_CAPACITY, DEFAULT_MIN_REMAINING};
+pub use from_chain::{auth_token, Target};
 pub use region::{region_from_hostname, resolve_region, RegionSource, RegionSources, ResolvedRegion};
 
 /// How long a token is valid after its signing time: 15 minutes, the value

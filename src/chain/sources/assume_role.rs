@@ -46,7 +46,8 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
 /// Builds the chain of providers afresh (the files are re-read for every
 /// fetch) and asks its last hop.
 pub(super) async fn fetch(ctx: &ChainContext, profile: &str) -> Result<Credentials> {
-    let sdk_config = aws_config::defaults(BehaviorVersion::latest()).region(sts_region(ctx)).no_credentials().load().await;
+    let sdk_config =
+        aws_config::defaults(BehaviorVersion::latest()).region(sts_region(ctx)).no_credentials().load().await;
     let mut visited = HashSet::new();
     let provider = role_hop(ctx, &sdk_config, profile, &mut visited).await?;
     delegate(SourceName::AssumeRole, &provider).await
@@ -137,9 +138,9 @@ async fn source_profile(
 fn named_source(ctx: &ChainContext, name: &str) -> Result<SharedCredentialsProvider> {
     match name {
         "Environment" => Ok(SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())),
-        "EcsContainer" => {
-            Ok(SharedCredentialsProvider::new(EcsCredentialsProvider::builder().configure(&provider_config(ctx)).build()))
-        }
+        "EcsContainer" => Ok(SharedCredentialsProvider::new(
+            EcsCredentialsProvider::builder().configure(&provider_config(ctx)).build(),
+        )),
         "Ec2InstanceMetadata" => Ok(SharedCredentialsProvider::new(
             ImdsCredentialsProvider::builder().configure(&provider_config(ctx)).build(),
         )),

@@ -22,7 +22,11 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
             return Ok(Detection::NotConfigured(format!("{} cannot be read", file.path.display())))
         }
         Err(Unreadable::Refused(why)) => {
-            return Err(Error::from_source(ErrorCode::InvalidConfig, source.as_str(), format!("{} {why}", file.path.display())))
+            return Err(Error::from_source(
+                ErrorCode::InvalidConfig,
+                source.as_str(),
+                format!("{} {why}", file.path.display()),
+            ))
         }
     };
     let values = parse_key_values(text);

@@ -1,9 +1,9 @@
 //! `env`: keys from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
 
 use super::{Detection, Plan};
-use crate::credentials::parse_rfc3339;
 use crate::chain::context::{ChainContext, ProfileOrigin};
 use crate::chain::SourceName;
+use crate::credentials::parse_rfc3339;
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorCode, Result};
 

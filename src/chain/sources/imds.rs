@@ -5,9 +5,9 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::sync::Mutex;
 use aws_config::imds::client::Client as ImdsClient;
 use aws_config::imds::credentials::ImdsCredentialsProvider;
-use crate::sync::Mutex;
 
 use super::{delegate, provider_config, Detection, Plan};
 use crate::chain::context::ChainContext;

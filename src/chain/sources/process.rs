@@ -74,7 +74,8 @@ pub(super) async fn fetch(
     let profile = ctx.profile.name.as_str();
     let above = check_not_looping(ctx.env.get(GUARD_VARIABLE), profile)?;
     // Waiting for a slot is bounded by the fetch's own deadline.
-    let _slot = slots.0.acquire().await.map_err(|_| failure(ErrorCode::Internal, "the process slots closed (a bug)".into()))?;
+    let _slot =
+        slots.0.acquire().await.map_err(|_| failure(ErrorCode::Internal, "the process slots closed (a bug)".into()))?;
     let stdout = run(ctx, command, &guard_value(&above, profile), profile).await?;
     process_output::parse(&stdout, account_id.as_deref())
 }
@@ -143,7 +144,10 @@ async fn run(ctx: &ChainContext, command: &str, guard: &str, profile: &str) -> R
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| {
-            failure(ErrorCode::SourceFailed, format!("the credential_process of profile {} could not start: {e}", escape_name(profile)))
+            failure(
+                ErrorCode::SourceFailed,
+                format!("the credential_process of profile {} could not start: {e}", escape_name(profile)),
+            )
         })?;
     let group = GroupKiller(child.id());
     let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {

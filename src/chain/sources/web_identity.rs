@@ -35,7 +35,8 @@ fn value<'a>(ctx: &'a ChainContext, variable: &str, key: &str) -> Option<&'a str
 /// Applies when a token file is configured; a token file without a role is
 /// botocore's `InvalidConfigError`.
 pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
-    let Some(token_file) = value(ctx, "AWS_WEB_IDENTITY_TOKEN_FILE", "web_identity_token_file").filter(|f| !f.is_empty())
+    let Some(token_file) =
+        value(ctx, "AWS_WEB_IDENTITY_TOKEN_FILE", "web_identity_token_file").filter(|f| !f.is_empty())
     else {
         return Ok(Detection::NotConfigured("no web identity token file is configured".into()));
     };

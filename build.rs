@@ -1,37 +1,26 @@
-//! Generates `include/credchain.h` from the C ABI in `src/ffi/` with the
-//! pinned cbindgen, adding version macros from Cargo.toml.
+//! Generates the C header from the C ABI in `src/ffi/` (and nothing else of
+//! the crate) with the pinned cbindgen, adding version macros from
+//! Cargo.toml, into `$OUT_DIR/credchain.h`.
 //!
-//! The header is always written to `$OUT_DIR/credchain.h`. Outside CI it is
-//! also copied to `include/credchain.h` (the committed copy) when it differs;
-//! in CI (`CI` set) the committed copy is left alone so that the test
-//! `header_is_fresh` can fail when someone forgot to commit it.
+//! It never writes into the source tree: `scripts/generate-header` copies
+//! the generated header to `include/credchain.h`, and the test
+//! `tests/header.rs` fails on any machine when the committed copy differs.
 
 use std::path::PathBuf;
 
 fn main() {
-    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
-    println!("cargo:rerun-if-env-changed=CI");
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml is readable");
-    let mut config = config;
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml is readable");
     config.after_includes = Some(version_macros());
     let bindings = cbindgen::Builder::new()
-        .with_crate(&crate_dir)
         .with_config(config)
+        .with_src(crate_dir.join("src").join("ffi").join("mod.rs"))
         .generate()
         .expect("cbindgen could not read src/ffi");
-    let generated = out_dir.join("credchain.h");
-    bindings.write_to_file(&generated);
-    if std::env::var_os("CI").is_none() {
-        let committed = crate_dir.join("include").join("credchain.h");
-        let fresh = std::fs::read(&generated).expect("the generated header is readable");
-        if std::fs::read(&committed).ok().as_deref() != Some(fresh.as_slice()) {
-            std::fs::create_dir_all(crate_dir.join("include")).expect("include/ can be created");
-            std::fs::write(&committed, fresh).expect("include/credchain.h is writable");
-        }
-    }
+    bindings.write_to_file(out_dir.join("credchain.h"));
 }
 
 fn version_macros() -> String {

@@ -5,95 +5,29 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use crate::sync::Mutex;
 use arc_swap::ArcSwap;
 use tokio::sync::Notify;
 
+use super::bump_generation;
+use super::context::Context;
 use super::flight::Flight;
-use super::settings::settings;
+use super::refresher::{next_step, static_inputs_changed, Next};
+use super::snapshot::Snapshot;
+use super::state::{Failure, State};
 use super::timing::{backoff, schedule, Schedule};
-use super::{bump_generation, refresher};
-use crate::chain::environment::EnvVars;
-use crate::chain::{self, Environment, Fingerprint};
-use crate::credentials::{unix_seconds, Snapshot};
-use crate::error::{Error, ErrorCode, Result};
-use crate::instance::instance;
-use crate::{log, runtime};
-
-/// The last failed attempt.
-#[derive(Clone, Debug)]
-pub struct Failure {
-    /// What went wrong.
-    pub error: Error,
-    /// No new attempt on behalf of callers before this.
-    pub retry_after: Instant,
-    /// Failures in a row, for the back-off.
-    pub attempts: u32,
-}
-
-/// What an entry holds; replaced whole, never mutated.
-#[derive(Clone, Debug, Default)]
-pub struct State {
-    /// The credentials being served, if any.
-    pub snapshot: Option<Arc<Snapshot>>,
-    /// Their refresh schedule, when they expire.
-    pub schedule: Option<Schedule>,
-    /// What was read to resolve them (or to fail).
-    pub inputs: Option<Fingerprint>,
-    /// The last failure since the last success.
-    pub failure: Option<Failure>,
-}
-
-impl State {
-    /// The snapshot, if it may be served at `now` without waiting: before
-    /// the mandatory window, or at any time for credentials that never
-    /// expire.
-    pub fn servable(&self, now: SystemTime) -> Option<&Arc<Snapshot>> {
-        let snapshot = self.snapshot.as_ref()?;
-        match &self.schedule {
-            None => Some(snapshot),
-            Some(schedule) if now < schedule.mandatory_at => Some(snapshot),
-            Some(_) => None,
-        }
-    }
-
-    /// The error to return at once instead of asking upstream again: a
-    /// recent failure whose back-off has not run out, unless the files or
-    /// variables it read (compared with `env`) have changed since.
-    fn recent_failure(&self, now: Instant, env: &EnvVars) -> Option<&Error> {
-        let failure = self.failure.as_ref()?;
-        if now >= failure.retry_after {
-            return None;
-        }
-        if let Some(inputs) = &self.inputs {
-            if *inputs != inputs.recapture(env) {
-                return None;
-            }
-        }
-        Some(&failure.error)
-    }
-
-    /// Whether this state shows that the profile names something worth an
-    /// entry of its own: credentials, or a failure of a configured source
-    /// (whose back-off the entry must remember). "Not found", a bad name or
-    /// a broken file do not.
-    pub fn names_something(&self) -> bool {
-        if self.snapshot.is_some() {
-            return true;
-        }
-        self.failure.as_ref().is_some_and(|f| {
-            matches!(
-                f.error.code(),
-                ErrorCode::NoCredentials | ErrorCode::SourceFailed | ErrorCode::Timeout | ErrorCode::PartialCredentials
-            )
-        })
-    }
-}
+use crate::chain::{Environment, Fingerprint};
+use crate::support::log;
+use crate::support::sync::Mutex;
+use crate::types::credentials::{mask_access_key, unix_seconds};
+use crate::types::error::{Error, ErrorCode, Result};
+use crate::types::text::escape_name;
 
 /// One profile's entry.
 pub struct Entry {
     /// The profile as the caller named it (`None`: the ambient profile).
     pub profile: Option<String>,
+    /// The settings, runtime, resolver and clock it works with.
+    context: Arc<Context>,
     state: ArcSwap<State>,
     flight: Mutex<Option<Arc<Flight>>>,
     /// Wakes the refresher when the state changes.
@@ -110,9 +44,10 @@ pub struct Entry {
 
 impl Entry {
     /// An empty entry for `profile`; `registered` when the cache holds it.
-    pub fn new(profile: Option<String>, registered: bool) -> Self {
+    pub fn new(profile: Option<String>, registered: bool, context: Arc<Context>) -> Self {
         Entry {
             profile,
+            context,
             state: ArcSwap::from_pointee(State::default()),
             flight: Mutex::new(None),
             changed: Notify::new(),
@@ -128,13 +63,14 @@ impl Entry {
         self.ensure_refresher();
     }
 
-    /// A copy for a forked child's new cache: the still-valid snapshot and
-    /// its schedule, no flight, no refresher yet. Reads only the state,
-    /// which takes no lock.
-    pub fn carry_over(&self) -> Entry {
-        let carried = Entry::new(self.profile.clone(), self.registered.load(Ordering::Acquire));
+    /// A copy for a forked child's new cache (working with `context`): the
+    /// still-valid snapshot and its schedule, no flight, no refresher yet.
+    /// Reads only the state, which takes no lock.
+    pub fn carry_over(&self, context: Arc<Context>) -> Entry {
+        let carried = Entry::new(self.profile.clone(), self.registered.load(Ordering::Acquire), context);
         let state = self.state.load();
-        let valid = state.schedule.is_none_or(|schedule| SystemTime::now() < schedule.expires_at);
+        let now = carried.context.clock.now();
+        let valid = state.schedule.is_none_or(|schedule| now < schedule.expires_at);
         if state.snapshot.is_some() && valid {
             carried.state.store(Arc::new(State {
                 snapshot: state.snapshot.clone(),
@@ -148,7 +84,7 @@ impl Entry {
 
     /// The profile's name for messages, escaped.
     pub fn display_name(&self) -> String {
-        self.profile.as_deref().map_or_else(|| "(default)".to_owned(), crate::text::escape_name)
+        self.profile.as_deref().map_or_else(|| "(default)".to_owned(), escape_name)
     }
 
     /// The current state.
@@ -156,26 +92,22 @@ impl Entry {
         self.state.load_full()
     }
 
-    /// The credentials to hand out now: the hot path answers from the
-    /// current snapshot with atomic loads only; otherwise the caller joins
-    /// (or starts) the single fetch and waits at most the call timeout.
-    pub fn get(self: &Arc<Self>) -> Result<Arc<Snapshot>> {
-        self.with_current(Arc::clone)
-    }
-
-    /// Runs `use_it` on the snapshot to hand out, while it is held: the C
-    /// ABI takes a lease here without touching the `Arc`'s shared count.
+    /// Runs `use_it` on the snapshot to hand out, while it is held: the hot
+    /// path answers from the current snapshot with atomic loads only;
+    /// otherwise the caller joins (or starts) the single fetch and waits at
+    /// most the call timeout. The C ABI takes a lease here without touching
+    /// the `Arc`'s shared count.
     pub fn with_current<R>(self: &Arc<Self>, use_it: impl FnOnce(&Arc<Snapshot>) -> R) -> Result<R> {
         self.ensure_refresher();
-        let now = SystemTime::now();
+        let now = self.context.clock.now();
         let current = self.state.load();
         if let Some(snapshot) = current.servable(now) {
             return Ok(use_it(snapshot));
         }
         // The environment of the last capture: reading it again here could
         // race a host thread's `setenv` (see `chain/environment.rs`).
-        let environment = instance().environment.current();
-        if let Some(error) = current.recent_failure(Instant::now(), &environment.vars) {
+        let environment = self.context.resolver.environment();
+        if let Some(error) = current.recent_failure(self.context.clock.instant(), &environment.vars) {
             if !self.fetch_in_flight() {
                 return Err(error.clone());
             }
@@ -185,7 +117,9 @@ impl Entry {
     }
 
     fn fetch_and_wait(self: &Arc<Self>, environment: Arc<Environment>) -> Result<Arc<Snapshot>> {
-        let timeout = settings().call_timeout;
+        let timeout = self.context.settings.call_timeout;
+        // The condition variable's deadline is the real clock's: a test
+        // clock moves time for the entry's decisions, not for waiting.
         let deadline = Instant::now() + timeout;
         match self.join_flight(environment).wait_until(deadline) {
             Some(result) => result,
@@ -202,14 +136,14 @@ impl Entry {
 
     /// Whether a fetch is running on the live runtime.
     fn fetch_in_flight(&self) -> bool {
-        let live = runtime::live_epoch();
+        let live = self.context.runtime.live_epoch();
         self.flight.lock().as_ref().is_some_and(|f| f.runtime_epoch() == live)
     }
 
     /// The fetch in flight, or a new one started on the runtime that
     /// resolves under `environment` (a caller's capture).
     pub fn join_flight(self: &Arc<Self>, environment: Arc<Environment>) -> Arc<Flight> {
-        let (epoch, handle) = runtime::handle();
+        let (epoch, handle) = self.context.runtime.handle();
         let mut slot = self.flight.lock();
         if let Some(flight) = slot.as_ref().filter(|f| f.runtime_epoch() == epoch) {
             return flight.clone();
@@ -227,10 +161,9 @@ impl Entry {
     async fn run_fetch(self: Arc<Self>, flight: Arc<Flight>, environment: Arc<Environment>) {
         let mut landing = Landing { entry: &self, flight: &flight, landed: false };
         let invalidations = self.invalidations.load(Ordering::Acquire);
-        let services = &instance().services;
-        let resolution = chain::resolve(self.profile.as_deref(), environment, services, settings().fetch_timeout).await;
+        let resolution = self.context.resolver.clone().resolve(self.profile.clone(), environment).await;
         let result = match resolution.outcome {
-            Ok(credentials) => Ok(Arc::new(Snapshot::new(credentials, SystemTime::now()))),
+            Ok(credentials) => Ok(Arc::new(Snapshot::new(credentials, self.context.clock.now()))),
             Err(error) => Err(error),
         };
         if self.invalidations.load(Ordering::Acquire) == invalidations {
@@ -271,7 +204,7 @@ impl Entry {
         match result {
             Ok(_) if snapshot_changed => {
                 if let Some(snapshot) = &next.snapshot {
-                    log_refresh(&self.display_name(), snapshot, next.schedule.as_ref());
+                    log_refresh(&self.display_name(), snapshot, next.schedule.as_ref(), self.context.clock.now());
                 }
             }
             Ok(_) => {}
@@ -292,9 +225,9 @@ impl Entry {
 
     fn failed(&self, previous: &State, error: &Error, inputs: Fingerprint) -> State {
         let attempts = previous.failure.as_ref().map_or(0, |f| f.attempts + 1);
-        let s = settings();
+        let s = &self.context.settings;
         let delay = backoff(attempts, s.failure_backoff_min, s.failure_backoff_max, fastrand::f64());
-        let now = SystemTime::now();
+        let now = self.context.clock.now();
         // Expiring credentials stay while they are valid: in the advisory
         // window they keep being served; past expiry they are dropped.
         // Static credentials are dropped at once: their re-resolution failed
@@ -307,7 +240,11 @@ impl Entry {
             snapshot,
             schedule,
             inputs: Some(inputs),
-            failure: Some(Failure { error: error.clone(), retry_after: Instant::now() + delay, attempts }),
+            failure: Some(Failure {
+                error: error.clone(),
+                retry_after: self.context.clock.instant() + delay,
+                attempts,
+            }),
         }
     }
 
@@ -340,13 +277,56 @@ impl Entry {
         if !self.registered.load(Ordering::Relaxed) {
             return;
         }
-        let live = runtime::live_epoch();
+        let live = self.context.runtime.live_epoch();
         if live != 0 && self.refresher_epoch.load(Ordering::Acquire) == live {
             return;
         }
-        let (epoch, handle) = runtime::handle();
+        let (epoch, handle) = self.context.runtime.handle();
         if self.refresher_epoch.swap(epoch, Ordering::AcqRel) != epoch {
-            handle.spawn(refresher::run(self.clone()));
+            handle.spawn(self.clone().refresh_in_background());
+        }
+    }
+
+    /// The background refresher (see `refresher.rs` for what it decides):
+    /// runs for the life of the runtime, fetching through the entry's
+    /// single flight so callers and refresher never fetch twice.
+    async fn refresh_in_background(self: Arc<Self>) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let state = self.state();
+            let step =
+                next_step(&state, &self.context.settings, self.context.clock.now(), self.context.clock.instant());
+            let delay = match step {
+                Next::Idle => {
+                    changed.await;
+                    continue;
+                }
+                Next::FetchIn(delay) | Next::RecheckIn(delay) => delay,
+            };
+            tokio::select! {
+                _ = &mut changed => continue,
+                _ = tokio::time::sleep(delay) => {}
+            }
+            // The files are compared under the environment of the last
+            // resolution a caller started: the runtime never reads it.
+            let environment = self.context.resolver.environment();
+            let fetch = match step {
+                Next::RecheckIn(_) => {
+                    static_inputs_changed(
+                        self.state(),
+                        environment.clone(),
+                        &self.context.settings,
+                        self.context.clock.now(),
+                    )
+                    .await
+                }
+                _ => true,
+            };
+            if fetch {
+                let _ = self.join_flight(environment).landed().await;
+            }
         }
     }
 }
@@ -378,13 +358,13 @@ impl Drop for Landing<'_> {
     }
 }
 
-fn log_refresh(profile: &str, snapshot: &Snapshot, schedule: Option<&Schedule>) {
+fn log_refresh(profile: &str, snapshot: &Snapshot, schedule: Option<&Schedule>, now: SystemTime) {
     if !log::enabled(log::LogLevel::Info) {
         return;
     }
     let when = match (snapshot.expiration(), schedule) {
         (Some(expires), Some(s)) => {
-            let next = s.refresh_at.duration_since(SystemTime::now()).unwrap_or_default();
+            let next = s.refresh_at.duration_since(now).unwrap_or_default();
             format!("expire at {} (Unix), next refresh in {:.1} s", unix_seconds(expires), next.as_secs_f64())
         }
         _ => "never expire; re-checked when their files or variables change".to_owned(),
@@ -392,6 +372,6 @@ fn log_refresh(profile: &str, snapshot: &Snapshot, schedule: Option<&Schedule>) 
     log::info(format_args!(
         "credentials for profile {profile} now come from {} (access key {}); they {when}",
         snapshot.source(),
-        crate::credentials::mask_access_key(&snapshot.credentials().access_key_id),
+        mask_access_key(&snapshot.credentials().access_key_id),
     ));
 }

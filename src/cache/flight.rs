@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
-use crate::credentials::Snapshot;
-use crate::error::Result;
-use crate::sync::checked::{Condvar, Mutex};
+use super::snapshot::Snapshot;
+use crate::support::sync::checked::{Condvar, Mutex};
+use crate::types::error::Result;
 
 /// A fetch's eventual result.
 pub struct Flight {
@@ -73,7 +73,7 @@ mod loom_tests {
     use loom::thread;
 
     use crate::chain::SourceName;
-    use crate::credentials::Credentials;
+    use crate::types::credentials::Credentials;
 
     fn model(f: impl Fn() + Sync + Send + 'static) {
         let mut builder = loom::model::Builder::new();

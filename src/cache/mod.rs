@@ -1,8 +1,9 @@
 //! The process-wide credentials cache: one entry per profile key, each with
 //! an immutable snapshot served without locks, refreshed in the background.
 //!
-//! The cache sits apart from the chain: it only calls [`crate::chain::resolve`]
-//! and decides when.
+//! The cache sits apart from the chain: it asks its resolver (the chain, in
+//! the process; a script, in unit tests) and decides when. Everything it
+//! takes from outside comes in one [`Context`].
 //!
 //! It never grows with caller input alone: a profile name becomes an entry
 //! only once a resolution shows that it names something (credentials, or a
@@ -11,29 +12,34 @@
 //! resolved through a short-lived pending entry that concurrent callers
 //! share and that is dropped when its resolution lands.
 
-mod entry;
+pub mod context;
+pub mod entry;
 mod flight;
 mod refresher;
 pub mod settings;
+pub mod snapshot;
+pub mod state;
 pub mod timing;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::sync::Mutex;
+use crate::support::sync::Mutex;
 use arc_swap::ArcSwap;
 use once_cell::sync::OnceCell;
 
-pub use entry::{Entry, State};
+pub use context::{Context, Resolver, SystemClock};
+pub use entry::Entry;
+pub use snapshot::Snapshot;
 
-use crate::credentials::Snapshot;
-use crate::error::{Error, ErrorCode, Result};
-use crate::text::escape_name;
-use settings::settings;
+use crate::types::error::{Error, ErrorCode, Result};
+use crate::types::text::escape_name;
 
 /// Increases whenever any entry's snapshot changes. Bindings read it from
-/// memory to skip calling into the library while nothing changed.
+/// memory to skip calling into the library while nothing changed. A static,
+/// not a field of the cache: its address is handed out once and must stay
+/// valid when a forked child replaces the cache.
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 
 /// The most distinct new profile names resolved at the same moment; each
@@ -52,21 +58,30 @@ fn bump_generation() {
 
 /// All entries. The ambient profile lives outside the map so that the most
 /// common call, with no profile, does not even hash a key.
-#[derive(Default)]
 pub struct Cache {
+    context: Arc<Context>,
     ambient: OnceCell<Arc<Entry>>,
     named: ArcSwap<HashMap<String, Arc<Entry>>>,
     pending: Mutex<HashMap<String, Arc<Entry>>>,
 }
 
-/// The current instance's cache.
-pub fn global() -> &'static Cache {
-    &crate::instance::instance().cache
-}
-
 impl Cache {
+    /// An empty cache working with `context`.
+    pub fn new(context: Context) -> Cache {
+        Cache {
+            context: Arc::new(context),
+            ambient: OnceCell::new(),
+            named: ArcSwap::default(),
+            pending: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn entry(&self, profile: Option<&str>, registered: bool) -> Arc<Entry> {
+        Arc::new(Entry::new(profile.map(str::to_owned), registered, self.context.clone()))
+    }
+
     fn ambient(&self) -> &Arc<Entry> {
-        self.ambient.get_or_init(|| Arc::new(Entry::new(None, true)))
+        self.ambient.get_or_init(|| self.entry(None, true))
     }
 
     /// The credentials for `profile` (`None`: the ambient profile).
@@ -98,12 +113,13 @@ impl Cache {
     }
 
     fn pending_entry(&self, name: &str) -> Result<Arc<Entry>> {
-        if self.named.load().len() >= settings().max_profiles {
+        let max_profiles = self.context.settings.max_profiles;
+        if self.named.load().len() >= max_profiles {
             return Err(Error::new(
                 ErrorCode::InvalidArgument,
                 format!(
                     "credchain already holds {} profiles, its limit (CREDCHAIN_MAX_PROFILES); profile {} was not added",
-                    settings().max_profiles,
+                    max_profiles,
                     escape_name(name)
                 ),
             ));
@@ -121,7 +137,7 @@ impl Cache {
                 ),
             ));
         }
-        let entry = Arc::new(Entry::new(Some(name.to_owned()), false));
+        let entry = self.entry(Some(name), false);
         pending.insert(name.to_owned(), entry.clone());
         Ok(entry)
     }
@@ -141,7 +157,7 @@ impl Cache {
         let mut kept = false;
         self.named.rcu(|map| {
             let mut map = HashMap::clone(map);
-            kept = map.len() < settings().max_profiles && !map.contains_key(name);
+            kept = map.len() < self.context.settings.max_profiles && !map.contains_key(name);
             if kept {
                 map.insert(name.to_owned(), entry.clone());
             }
@@ -168,15 +184,16 @@ impl Cache {
         }
     }
 
-    /// A new cache holding this one's still-valid credentials, for a forked
-    /// child. Reads the entries' states without taking any lock.
-    pub fn carry_over(&self) -> Cache {
-        let carried = Cache::default();
+    /// A new cache working with `context` and holding this one's
+    /// still-valid credentials, for a forked child. Reads the entries'
+    /// states without taking any lock.
+    pub fn carry_over(&self, context: Context) -> Cache {
+        let carried = Cache::new(context);
+        let carry = |entry: &Entry| Arc::new(entry.carry_over(carried.context.clone()));
         if let Some(ambient) = self.ambient.get() {
-            let _ = carried.ambient.set(Arc::new(ambient.carry_over()));
+            let _ = carried.ambient.set(carry(ambient));
         }
-        let named =
-            self.named.load().iter().map(|(name, entry)| (name.clone(), Arc::new(entry.carry_over()))).collect();
+        let named = self.named.load().iter().map(|(name, entry)| (name.clone(), carry(entry))).collect();
         carried.named.store(Arc::new(named));
         carried
     }

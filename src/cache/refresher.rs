@@ -1,4 +1,5 @@
-//! The background refresher: one task per entry on the internal runtime.
+//! What the background refresher decides: one task per entry on the
+//! internal runtime (`Entry::refresh_in_background` runs it).
 //!
 //! It sleeps until the snapshot's refresh moment (or, for static
 //! credentials, the next input check), fetches through the entry's single
@@ -10,14 +11,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::entry::{Entry, State};
-use super::settings::settings;
+use super::settings::Settings;
+use super::state::State;
 use crate::chain::Environment;
-use crate::instance::instance;
 
 /// What the refresher should do next.
 #[derive(Debug, PartialEq, Eq)]
-enum Next {
+pub enum Next {
     /// Nothing until the state changes.
     Idle,
     /// Fetch after this delay.
@@ -26,13 +26,13 @@ enum Next {
     RecheckIn(Duration),
 }
 
-/// Decides the next step from the state alone.
-fn next_step(state: &State, now: SystemTime, now_instant: Instant) -> Next {
+/// Decides the next step from the state and the settings alone.
+pub fn next_step(state: &State, settings: &Settings, now: SystemTime, now_instant: Instant) -> Next {
     let Some(_) = &state.snapshot else {
         return Next::Idle;
     };
     let Some(schedule) = &state.schedule else {
-        return Next::RecheckIn(settings().static_recheck);
+        return Next::RecheckIn(settings.static_recheck);
     };
     if now >= schedule.expires_at {
         return Next::Idle;
@@ -43,48 +43,21 @@ fn next_step(state: &State, now: SystemTime, now_instant: Instant) -> Next {
     Next::FetchIn(retry.map_or(due, |r| r.max(due)).min(until_expiry))
 }
 
-/// Runs for the life of the runtime.
-pub async fn run(entry: Arc<Entry>) {
-    loop {
-        let changed = entry.changed.notified();
-        tokio::pin!(changed);
-        changed.as_mut().enable();
-        let state = entry.state();
-        let step = next_step(&state, SystemTime::now(), Instant::now());
-        let delay = match step {
-            Next::Idle => {
-                changed.await;
-                continue;
-            }
-            Next::FetchIn(delay) | Next::RecheckIn(delay) => delay,
-        };
-        tokio::select! {
-            _ = &mut changed => continue,
-            _ = tokio::time::sleep(delay) => {}
-        }
-        let environment = &instance().environment;
-        let fetch = match step {
-            // The files are compared under the environment of the last
-            // resolution a caller started: the runtime never reads it.
-            Next::RecheckIn(_) => static_inputs_changed(entry.state(), environment.current()).await,
-            _ => true,
-        };
-        if fetch {
-            let _ = entry.join_flight(environment.current()).landed().await;
-        }
-    }
-}
-
 /// Whether static credentials should be resolved again: their inputs
 /// changed (compared under the latest captured environment), or they are
 /// older than the periodic re-resolution interval. The files are `stat`ed
 /// on the blocking pool, bounded, never on the runtime's worker.
-async fn static_inputs_changed(state: Arc<State>, environment: Arc<Environment>) -> bool {
+pub async fn static_inputs_changed(
+    state: Arc<State>,
+    environment: Arc<Environment>,
+    settings: &Settings,
+    now: SystemTime,
+) -> bool {
     let (Some(snapshot), Some(_)) = (&state.snapshot, &state.inputs) else {
         return false;
     };
-    let age = SystemTime::now().duration_since(snapshot.fetched_at()).unwrap_or(Duration::ZERO);
-    if age >= settings().static_refresh {
+    let age = now.duration_since(snapshot.fetched_at()).unwrap_or(Duration::ZERO);
+    if age >= settings.static_refresh {
         return true;
     }
     let compare = tokio::task::spawn_blocking(move || {
@@ -92,17 +65,22 @@ async fn static_inputs_changed(state: Arc<State>, environment: Arc<Environment>)
     });
     // A stat that hangs (a dead network mount) counts as "unchanged": the
     // periodic re-resolution still comes.
-    matches!(tokio::time::timeout(settings().static_recheck, compare).await, Ok(Ok(true)))
+    matches!(tokio::time::timeout(settings.static_recheck, compare).await, Ok(Ok(true)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::entry::Failure;
+    use crate::cache::snapshot::Snapshot;
+    use crate::cache::state::Failure;
     use crate::cache::timing::schedule;
-    use crate::chain::SourceName;
-    use crate::credentials::{Credentials, Snapshot};
-    use crate::error::Error;
+    use crate::types::credentials::Credentials;
+    use crate::types::error::Error;
+    use crate::types::source::SourceName;
+
+    fn settings() -> Settings {
+        Settings::default()
+    }
 
     fn expiring_state(fetched: SystemTime, lifetime: Duration) -> State {
         let creds =
@@ -117,14 +95,14 @@ mod tests {
 
     #[test]
     fn an_empty_entry_idles() {
-        assert_eq!(next_step(&State::default(), SystemTime::now(), Instant::now()), Next::Idle);
+        assert_eq!(next_step(&State::default(), &settings(), SystemTime::now(), Instant::now()), Next::Idle);
     }
 
     #[test]
     fn expiring_credentials_are_fetched_at_their_refresh_moment() {
         let t0 = SystemTime::now();
         let state = expiring_state(t0, Duration::from_secs(20));
-        assert_eq!(next_step(&state, t0, Instant::now()), Next::FetchIn(Duration::from_secs(15)));
+        assert_eq!(next_step(&state, &settings(), t0, Instant::now()), Next::FetchIn(Duration::from_secs(15)));
     }
 
     #[test]
@@ -135,13 +113,13 @@ mod tests {
         state.failure =
             Some(Failure { error: Error::no_credentials(), retry_after: now + Duration::from_secs(2), attempts: 0 });
         let at = t0 + Duration::from_secs(16);
-        assert_eq!(next_step(&state, at, now), Next::FetchIn(Duration::from_secs(2)));
+        assert_eq!(next_step(&state, &settings(), at, now), Next::FetchIn(Duration::from_secs(2)));
     }
 
     #[test]
     fn expired_credentials_leave_the_fetch_to_callers() {
         let t0 = SystemTime::now();
         let state = expiring_state(t0, Duration::from_secs(20));
-        assert_eq!(next_step(&state, t0 + Duration::from_secs(21), Instant::now()), Next::Idle);
+        assert_eq!(next_step(&state, &settings(), t0 + Duration::from_secs(21), Instant::now()), Next::Idle);
     }
 }

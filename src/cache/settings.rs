@@ -1,4 +1,5 @@
-//! The cache's tunables, read once from the environment at first use.
+//! The cache's tunables, read once from the environment when the process's
+//! instance is made (at load), and handed to the cache as a value.
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
@@ -8,8 +9,6 @@
 //! | `CREDCHAIN_MAX_PROFILES` | 1024 | the most named profiles the cache holds; a new name past it is refused |
 
 use std::time::Duration;
-
-use once_cell::sync::Lazy;
 
 /// The effective settings.
 #[derive(Clone, Copy, Debug)]
@@ -30,15 +29,17 @@ pub struct Settings {
     pub max_profiles: usize,
 }
 
-static SETTINGS: Lazy<Settings> = Lazy::new(Settings::from_env);
-
-/// The process's settings.
-pub fn settings() -> &'static Settings {
-    &SETTINGS
-}
-
 impl Settings {
-    fn from_env() -> Settings {
+    /// The settings the environment asks for (defaults where it says
+    /// nothing or something unreadable).
+    pub fn from_environment() -> Settings {
+        Settings::from_variables(|name| std::env::var(name).ok())
+    }
+
+    /// The settings that `variable` (a lookup of the variables above) asks for.
+    pub fn from_variables(variable: impl Fn(&str) -> Option<String>) -> Settings {
+        let number = |name: &str, default: u64| number(variable(name), default);
+        let millis = |name: &str, default: u64| Duration::from_millis(number(name, default));
         let call_timeout = millis("CREDCHAIN_TIMEOUT_MS", 10_000).max(Duration::from_millis(100));
         // A quarter second (or a tenth, for tiny timeouts) lets the fetch's
         // own, more precise error arrive before the caller gives up.
@@ -55,10 +56,38 @@ impl Settings {
     }
 }
 
-fn millis(variable: &str, default: u64) -> Duration {
-    Duration::from_millis(number(variable, default))
+impl Default for Settings {
+    /// The documented defaults, whatever the environment says.
+    fn default() -> Settings {
+        Settings::from_variables(|_| None)
+    }
 }
 
-fn number(variable: &str, default: u64) -> u64 {
-    std::env::var(variable).ok().and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(default)
+fn number(value: Option<String>, default: u64) -> u64 {
+    value.and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fetch_gives_up_a_quarter_second_before_the_caller() {
+        let s = Settings::default();
+        assert_eq!((s.call_timeout, s.fetch_timeout), (Duration::from_secs(10), Duration::from_millis(9_750)));
+        assert_eq!(s.max_profiles, 1024);
+    }
+
+    #[test]
+    fn tiny_or_unreadable_values_are_clamped_or_ignored() {
+        let s = Settings::from_variables(|name| match name {
+            "CREDCHAIN_TIMEOUT_MS" => Some("5".into()),
+            "CREDCHAIN_MAX_PROFILES" => Some("0".into()),
+            "CREDCHAIN_STATIC_RECHECK_MS" => Some("soon".into()),
+            _ => None,
+        });
+        assert_eq!((s.call_timeout, s.fetch_timeout), (Duration::from_millis(100), Duration::from_millis(90)));
+        assert_eq!(s.max_profiles, 1);
+        assert_eq!(s.static_recheck, Duration::from_secs(5));
+    }
 }

@@ -13,7 +13,7 @@ use aws_types::os_shim_internal::{Env, Fs};
 use super::environment::{ChildEnv, EnvVars, Environment};
 use super::files::{read_bounded, Unreadable};
 use super::inputs::Fingerprint;
-use crate::error::{Error, ErrorCode, Result};
+use crate::types::error::{Error, ErrorCode, Result};
 
 /// How the profile name was chosen; it decides whether `env` is skipped and
 /// whether a missing profile is an error.
@@ -83,8 +83,6 @@ pub struct ChainContext {
     pub credentials: SharedFile,
     /// The EC2 CLI and Boto2 files.
     pub legacy: LegacyFiles,
-    /// The fingerprint of all inputs, taken before reading them.
-    pub inputs: Fingerprint,
 }
 
 impl ChainContext {
@@ -110,7 +108,6 @@ impl ChainContext {
             profile,
             config,
             credentials,
-            inputs: inputs.clone(),
         });
         (inputs, context)
     }
@@ -231,10 +228,10 @@ fn read_shared_file(path: PathBuf, kind: EnvConfigFileKind) -> Result<SharedFile
     // the empty environment makes sure of it (see `environment.rs`).
     let (no_files, no_env) = (Fs::from_slice(&[]), Env::from_slice(&[]));
     let parsing = aws_config::profile::load(&no_files, &no_env, &files, None);
-    let profiles = crate::block::ready_now(parsing)
+    let profiles = crate::support::block::ready_now(parsing)
         .ok_or_else(|| Error::internal("the profile parser waited on I/O (a bug)"))?
         .map_err(|e| {
-            Error::invalid_config(format!("{}: {}", path.display(), crate::text::scrub_upstream(&e.to_string())))
+            Error::invalid_config(format!("{}: {}", path.display(), crate::types::text::scrub_upstream(&e.to_string())))
         })?;
     Ok(SharedFile { path, profiles, exists: true })
 }

@@ -57,11 +57,6 @@ impl Fingerprint {
         // old list is good enough to compare with.
         Fingerprint::capture(env, &paths)
     }
-
-    /// The files this fingerprint watches.
-    pub fn paths(&self) -> impl Iterator<Item = &Path> {
-        self.files.iter().map(|(p, _)| p.as_path())
-    }
 }
 
 #[cfg(test)]

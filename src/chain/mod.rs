@@ -15,8 +15,6 @@ pub mod inputs;
 pub mod process_output;
 pub mod sources;
 
-use std::ffi::CStr;
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,38 +23,9 @@ pub use environment::{Environment, LatestEnvironment};
 pub use inputs::Fingerprint;
 pub use sources::{Detection, Plan, Services};
 
-use crate::credentials::Credentials;
-use crate::error::{Error, ErrorCode, Result};
-
-/// A source of the chain, named exactly as botocore names the credential
-/// `method` it produces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SourceName {
-    /// `AWS_ACCESS_KEY_ID` and friends.
-    Env,
-    /// `role_arn` with `source_profile` or `credential_source`.
-    AssumeRole,
-    /// A web identity token file and a role (EKS IRSA).
-    AssumeRoleWithWebIdentity,
-    /// IAM Identity Center.
-    Sso,
-    /// Static keys in the shared credentials file.
-    SharedCredentialsFile,
-    /// `login_session`, from `aws login`.
-    Login,
-    /// `credential_process`.
-    CustomProcess,
-    /// Static keys in the config file.
-    ConfigFile,
-    /// The EC2 CLI's `AWS_CREDENTIAL_FILE`.
-    Ec2CredentialsFile,
-    /// Boto2's config file.
-    BotoConfig,
-    /// ECS or EKS Pod Identity container endpoint.
-    ContainerRole,
-    /// EC2 instance metadata.
-    IamRole,
-}
+use crate::types::credentials::Credentials;
+use crate::types::error::{Error, ErrorCode, Result};
+pub use crate::types::source::SourceName;
 
 /// The chain's order (see the table in `docs/design.md`).
 pub const ORDER: [SourceName; 12] = [
@@ -73,51 +42,6 @@ pub const ORDER: [SourceName; 12] = [
     SourceName::ContainerRole,
     SourceName::IamRole,
 ];
-
-impl SourceName {
-    /// botocore's method name.
-    pub fn as_str(self) -> &'static str {
-        self.as_cstr().to_str().unwrap_or("unknown")
-    }
-
-    /// botocore's method name as a static C string, for the C view.
-    pub fn as_cstr(self) -> &'static CStr {
-        match self {
-            SourceName::Env => c"env",
-            SourceName::AssumeRole => c"assume-role",
-            SourceName::AssumeRoleWithWebIdentity => c"assume-role-with-web-identity",
-            SourceName::Sso => c"sso",
-            SourceName::SharedCredentialsFile => c"shared-credentials-file",
-            SourceName::Login => c"login",
-            SourceName::CustomProcess => c"custom-process",
-            SourceName::ConfigFile => c"config-file",
-            SourceName::Ec2CredentialsFile => c"ec2-credentials-file",
-            SourceName::BotoConfig => c"boto-config",
-            SourceName::ContainerRole => c"container-role",
-            SourceName::IamRole => c"iam-role",
-        }
-    }
-
-    /// Whether credentials from this source renew themselves when they
-    /// expire (a remote source asked again), as opposed to static values
-    /// pasted somewhere that will simply stop working.
-    pub fn refreshes_itself(self) -> bool {
-        !matches!(
-            self,
-            SourceName::Env
-                | SourceName::SharedCredentialsFile
-                | SourceName::ConfigFile
-                | SourceName::Ec2CredentialsFile
-                | SourceName::BotoConfig
-        )
-    }
-}
-
-impl fmt::Display for SourceName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The result of one resolution, success or not, with the fingerprint of
 /// what was read, so that the cache can tell when to look again.
@@ -214,9 +138,4 @@ pub fn check_profile_exists(ctx: &ChainContext) -> Result<()> {
         return Err(Error::profile_not_found(&ctx.profile.name));
     }
     Ok(())
-}
-
-/// The static C string of a source name given as text, for error details.
-pub fn source_cstr(name: &str) -> Option<&'static CStr> {
-    ORDER.iter().find(|s| s.as_str() == name).map(|s| s.as_cstr())
 }

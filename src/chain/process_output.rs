@@ -17,8 +17,8 @@ use serde::Deserialize;
 use zeroize::Zeroize;
 
 use super::SourceName;
-use crate::credentials::Credentials;
-use crate::error::{Error, ErrorCode, Result};
+use crate::types::credentials::Credentials;
+use crate::types::error::{Error, ErrorCode, Result};
 
 /// The most bytes of output accepted; real output is a few hundred bytes
 /// (a session token is at most a few kilobytes).
@@ -85,7 +85,7 @@ fn check_version(version: Option<&serde_json::Value>) -> Result<()> {
         Some(v) if v.as_u64() == Some(1) => Ok(()),
         None => Err(refuse("the output has no Version (it must be 1)".to_owned())),
         Some(other) => {
-            let shown = crate::text::escape_name(&other.to_string());
+            let shown = crate::types::text::escape_name(&other.to_string());
             Err(refuse(format!("unsupported Version {shown} in the output; supported versions: 1")))
         }
     }
@@ -96,8 +96,8 @@ fn required<'a>(value: Option<&'a str>, key: &str) -> Result<&'a str> {
 }
 
 fn parse_expiration(text: &str) -> Result<SystemTime> {
-    crate::credentials::parse_rfc3339(text).ok_or_else(|| {
-        refuse(format!("the output's Expiration ({}) is not an RFC 3339 time", crate::text::escape_name(text)))
+    crate::types::credentials::parse_rfc3339(text).ok_or_else(|| {
+        refuse(format!("the output's Expiration ({}) is not an RFC 3339 time", crate::types::text::escape_name(text)))
     })
 }
 
@@ -137,7 +137,7 @@ mod tests {
         assert_eq!(creds.secret_access_key.as_str(), "s3cr3t");
         assert_eq!(creds.session_token.as_deref().map(String::as_str), Some("tok"));
         assert_eq!(creds.account_id.as_deref(), Some("123456789012"));
-        assert_eq!(crate::credentials::unix_seconds(creds.expiration.unwrap()), 1_893_553_445);
+        assert_eq!(crate::types::credentials::unix_seconds(creds.expiration.unwrap()), 1_893_553_445);
         assert_eq!(creds.source, SourceName::CustomProcess);
     }
 

@@ -20,53 +20,18 @@ pub mod report;
 pub mod shell;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 pub use report::{Pitfall, Report, Severity, Status, SCHEMA_VERSION};
 
-use crate::cache::settings::settings;
 use crate::chain::context::expand_home;
 use crate::chain::environment::EnvVars;
-use crate::chain::{self, ChainContext, Detection, Environment, ProfileOrigin, SelectedProfile, SourceName, ORDER};
-use crate::credentials::{mask_access_key, rfc3339, unix_seconds, Credentials};
-use crate::error::{Error, ErrorCode, Result};
-use crate::instance::instance;
-use crate::{block, runtime};
+use crate::chain::{
+    self, ChainContext, Detection, Environment, ProfileOrigin, SelectedProfile, Services, SourceName, ORDER,
+};
+use crate::types::credentials::{mask_access_key, rfc3339, unix_seconds, Credentials};
+use crate::types::error::{Error, Result};
 use report::{CredentialsReport, ErrorReport, FileReport, FilesReport, ProfileReport, SourceReport};
-
-/// Diagnoses the chain for `profile` (`None`: the ambient selection, as
-/// [`crate::get_credentials`] makes it). Blocks the calling thread for at
-/// most the fetch timeout plus a margin; must not be called from the log
-/// sink or from inside the library's runtime.
-///
-/// Fails only when the diagnosis itself cannot run (the runtime stopped
-/// under it); a chain without credentials is a successful diagnosis.
-pub fn diagnose(profile: Option<&str>) -> Result<Report> {
-    let call_timeout = settings().call_timeout;
-    let fetch_timeout = settings().fetch_timeout;
-    let (_, handle) = runtime::handle();
-    let profile = profile.map(str::to_owned);
-    // The environment is read here, on the caller's thread.
-    let environment = instance().environment.refresh();
-    // On the library's runtime, not a private one: aws-config's clients must
-    // live on the runtime that drives them. Reading the files and the fetch
-    // each stay under the fetch timeout; together they may not pass the
-    // call timeout.
-    let diagnosis = async move {
-        let deadline = tokio::time::Instant::now() + fetch_timeout;
-        tokio::time::timeout_at(deadline, diagnose_async(profile.as_deref(), environment, fetch_timeout)).await
-    };
-    match block::run_until(&handle, diagnosis, Instant::now() + call_timeout) {
-        Ok(Ok(report)) => Ok(report),
-        Ok(Err(_)) | Err(block::Abandoned::DeadlinePassed) => Err(Error::new(
-            ErrorCode::Timeout,
-            format!("the diagnosis did not finish within {} ms", call_timeout.as_millis()),
-        )),
-        Err(block::Abandoned::RuntimeStopped) => {
-            Err(Error::internal("the diagnosis stopped before it finished (runtime shut down or a bug)"))
-        }
-    }
-}
 
 /// What `detect` said about one source, kept for the pitfall checks.
 #[derive(Debug)]
@@ -131,9 +96,17 @@ pub struct Walk {
     pub profile_missing: bool,
 }
 
-/// Diagnoses on the current async runtime.
-pub async fn diagnose_async(profile: Option<&str>, environment: Arc<Environment>, fetch_timeout: Duration) -> Report {
-    let walk = walk(profile, environment, fetch_timeout).await;
+/// Diagnoses the chain for `profile` (`None`: the ambient selection, as the
+/// cache makes it) under `environment`, on the current async runtime, with
+/// the process's `services` for the one fetch. A chain without credentials
+/// is a successful diagnosis.
+pub async fn diagnose_async(
+    profile: Option<&str>,
+    environment: Arc<Environment>,
+    services: &Services,
+    fetch_timeout: Duration,
+) -> Report {
+    let walk = walk(profile, environment, services, fetch_timeout).await;
     // The checks `stat` files: on the blocking pool, not the runtime's worker.
     let checked = tokio::task::spawn_blocking(move || {
         let now = SystemTime::now();
@@ -149,7 +122,12 @@ pub async fn diagnose_async(profile: Option<&str>, environment: Arc<Environment>
 
 /// Walks the chain as `chain::resolve_in` does, deciding every source
 /// offline and fetching only the first that applies.
-async fn walk(explicit: Option<&str>, environment: Arc<Environment>, fetch_timeout: Duration) -> Walk {
+async fn walk(
+    explicit: Option<&str>,
+    environment: Arc<Environment>,
+    services: &Services,
+    fetch_timeout: Duration,
+) -> Walk {
     let env = environment.vars.clone();
     let (_, loaded) = ChainContext::load(explicit, environment, fetch_timeout).await;
     let mut walk = Walk {
@@ -185,7 +163,7 @@ async fn walk(explicit: Option<&str>, environment: Arc<Environment>, fetch_timeo
         match detection {
             Ok(Detection::NotConfigured(_)) => {}
             Ok(Detection::Configured(plan)) => {
-                match chain::fetch_with_deadline(source, plan, &ctx, &instance().services, fetch_timeout).await {
+                match chain::fetch_with_deadline(source, plan, &ctx, services, fetch_timeout).await {
                     Ok(credentials) => walk.winner = Some((source, credentials)),
                     Err(error) => {
                         walk.error = Some(error);
@@ -213,7 +191,10 @@ fn not_reached(walk: &Walk) -> String {
         return format!("not reached: {winner} answered first");
     }
     if walk.profile_missing {
-        return format!("not reached: the profile {} was not found", crate::text::escape_name(&walk.profile.name));
+        return format!(
+            "not reached: the profile {} was not found",
+            crate::types::text::escape_name(&walk.profile.name)
+        );
     }
     match walk.failed_source {
         Some(source) => format!("not reached: {source} failed first"),

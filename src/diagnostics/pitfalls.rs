@@ -17,8 +17,8 @@ use super::report::{Pitfall, Severity};
 use super::{shared_file_paths, shell, Detected, Walk};
 use crate::cache::timing::windows;
 use crate::chain::{ChainContext, ProfileOrigin, SourceName};
-use crate::credentials::Credentials;
-use crate::error::ErrorCode;
+use crate::types::credentials::Credentials;
+use crate::types::error::ErrorCode;
 
 /// `AWS_ACCESS_KEY_ID` holds temporary credentials.
 pub const ENV_TEMPORARY_CREDENTIALS: &str = "env-temporary-credentials";
@@ -98,7 +98,7 @@ pub fn find(walk: &Walk, now: SystemTime) -> Vec<Pitfall> {
 /// Records a pitfall. Control characters in the message (from a profile
 /// name or a path) are escaped so a message is always one line.
 fn push(found: &mut Vec<Pitfall>, code: &'static str, severity: Severity, source: Option<SourceName>, message: String) {
-    let message = crate::text::escape_controls(&message);
+    let message = crate::types::text::escape_controls(&message);
     found.push(Pitfall { code, severity, source: source.map(SourceName::as_str), message });
 }
 
@@ -230,7 +230,7 @@ fn env_temporary_credentials(walk: &Walk, found: &mut Vec<Pitfall>) {
     }
     let what = if credentials.session_token.is_some() { "a session token" } else { "an ASIA access key" };
     let expiry = match credentials.expiration {
-        Some(at) => format!(", expiring at {}", crate::credentials::rfc3339(at)),
+        Some(at) => format!(", expiring at {}", crate::types::credentials::rfc3339(at)),
         None => String::new(),
     };
     push(
@@ -254,7 +254,7 @@ fn env_shadows_refreshable_source(walk: &Walk, found: &mut Vec<Pitfall>) {
     let mut hidden: Vec<String> = REFRESHING_PROFILE_KEYS
         .iter()
         .filter(|key| ctx.profile_value(key).is_some())
-        .map(|key| format!("{key} in profile {}", crate::text::escape_name(&walk.profile.name)))
+        .map(|key| format!("{key} in profile {}", crate::types::text::escape_name(&walk.profile.name)))
         .collect();
     for variable in
         ["AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]
@@ -407,7 +407,7 @@ fn expiry(walk: &Walk, now: SystemTime, found: &mut Vec<Pitfall>) {
             Some(source),
             format!(
                 "the credentials from {source} expired at {}; credchain never serves expired credentials. {}",
-                crate::credentials::rfc3339(expires_at),
+                crate::types::credentials::rfc3339(expires_at),
                 renew_advice(source)
             ),
         );
@@ -436,7 +436,7 @@ fn expiry(walk: &Walk, now: SystemTime, found: &mut Vec<Pitfall>) {
             "the credentials from {source} expire in {} s (at {}), inside the {} s window in which SDKs stop using \
              them. {}",
             remaining.as_secs(),
-            crate::credentials::rfc3339(expires_at),
+            crate::types::credentials::rfc3339(expires_at),
             mandatory.as_secs(),
             renew_advice(source)
         ),
@@ -554,7 +554,7 @@ fn credential_process(walk: &Walk, found: &mut Vec<Pitfall>) {
                 "the credential_process of profile {p} runs credchain for profile {p} itself: a loop, which credchain \
                  refuses. `credchain get --format process` is for other tools; give it a profile whose credentials \
                  come from elsewhere (a source_profile, sso_session or keys).",
-                p = crate::text::escape_name(&walk.profile.name)
+                p = crate::types::text::escape_name(&walk.profile.name)
             ),
         );
     }

@@ -26,7 +26,7 @@ pub fn to_table(report: &Report) -> String {
         out,
         "credchain doctor {}: profile {} ({chosen})",
         report.credchain_version,
-        crate::text::escape_name(&profile.name)
+        crate::types::text::escape_name(&profile.name)
     );
     for (label, file) in [("config file", &report.files.config), ("credentials file", &report.files.credentials)] {
         let _ = writeln!(out, "  {label:<17} {}{}", file.path, if file.exists { "" } else { " (missing)" });

@@ -162,8 +162,8 @@ pub struct ErrorReport {
     pub source: Option<&'static str>,
 }
 
-impl From<&crate::error::Error> for ErrorReport {
-    fn from(error: &crate::error::Error) -> Self {
+impl From<&crate::types::error::Error> for ErrorReport {
+    fn from(error: &crate::types::error::Error) -> Self {
         ErrorReport {
             code: error.code().name(),
             number: error.code() as u32,

@@ -4,8 +4,9 @@ use std::ffi::c_char;
 
 use super::guard::{guarded, guarded_infallible, optional_str, out_pointer};
 use super::types::{credchain_credentials, credchain_error, credchain_result};
-use crate::cache;
-use crate::credentials::Snapshot;
+use super::view::CredentialsView;
+use crate::api;
+use crate::process::instance::instance;
 
 /// Gets credentials for `profile` from the process-wide cache, resolving the
 /// chain on first use.
@@ -35,7 +36,7 @@ pub extern "C" fn credchain_get_credentials(
         let profile = optional_str(profile, "profile")?;
         // A lease on the shared snapshot itself: no copy, and no write to a
         // counter that other threads' calls share.
-        let view = crate::instance::instance().with_credentials(profile, |snapshot| snapshot.lease())?;
+        let view = instance().with_credentials(profile, |snapshot| snapshot.view(CredentialsView::new).lease())?;
         // SAFETY: `out` was checked non-NULL; the caller owns its storage.
         unsafe { *out = view };
         Ok(())
@@ -52,9 +53,9 @@ pub extern "C" fn credchain_free_credentials(credentials: *const credchain_crede
         return;
     }
     guarded_infallible((), || {
-        // SAFETY: non-NULL pointers come from `Snapshot::lease` in
+        // SAFETY: non-NULL pointers come from `CredentialsView::lease` in
         // `credchain_get_credentials`; each is released exactly once.
-        unsafe { Snapshot::release(credentials.cast_mut()) };
+        unsafe { CredentialsView::release(credentials.cast_mut()) };
     })
 }
 
@@ -65,7 +66,7 @@ pub extern "C" fn credchain_free_credentials(credentials: *const credchain_crede
 pub extern "C" fn credchain_invalidate(profile: *const c_char, error: *mut *mut credchain_error) -> credchain_result {
     guarded(error, || {
         let profile = optional_str(profile, "profile")?;
-        cache::global().invalidate(profile);
+        api::invalidate(profile);
         Ok(())
     })
 }
@@ -78,7 +79,7 @@ pub extern "C" fn credchain_invalidate(profile: *const c_char, error: *mut *mut 
 /// `credchain_invalidate` for profiles that must see the change at once.
 #[no_mangle]
 pub extern "C" fn credchain_reload_environment() {
-    guarded_infallible((), crate::reload_environment)
+    guarded_infallible((), api::reload_environment)
 }
 
 /// The address of a counter that increases whenever any cached credentials
@@ -87,5 +88,5 @@ pub extern "C" fn credchain_reload_environment() {
 /// address is valid for the life of the process; read it atomically.
 #[no_mangle]
 pub extern "C" fn credchain_generation_counter() -> *const u64 {
-    cache::generation_counter().as_ptr()
+    api::generation_counter().as_ptr()
 }

@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use super::guard::{guarded, optional_str, out_pointer};
 use super::strings::write_string;
 use super::types::{credchain_error, credchain_result};
-use crate::diagnostics;
+use crate::api;
 
 /// Explains the credential chain for `profile`, as `credchain doctor --json`
 /// does: for every source whether it is configured, used, skipped (and
@@ -38,7 +38,7 @@ pub extern "C" fn credchain_diagnose(
     guarded(error, || {
         let json = out_pointer(json, "json")?;
         let profile = optional_str(profile, "profile")?;
-        let report = diagnostics::diagnose(profile)?;
-        write_string(json, &diagnostics::render::to_json(&report))
+        let report = api::diagnose(profile)?;
+        write_string(json, &crate::diagnostics::render::to_json(&report))
     })
 }

@@ -5,7 +5,7 @@ use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::types::{credchain_error, credchain_result};
-use crate::error::{Error, Result};
+use crate::types::error::{Error, Result};
 
 /// The longest string accepted from a caller. Profile names, hostnames and
 /// user names are short; a megabyte is a bug or an attack, not a name.

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use super::guard::guarded;
 use super::types::{credchain_error, credchain_log_callback, credchain_log_level, credchain_result};
-use crate::log::{self, LogLevel, LogSink};
-use crate::runtime;
+use crate::support::log::{self, LogLevel, LogSink};
 
 /// The library's version, "MAJOR.MINOR.PATCH", in static storage. Matches
 /// the `CREDCHAIN_VERSION_*` macros of the header it was built with.
@@ -51,5 +50,5 @@ pub extern "C" fn credchain_set_log_callback(max_level: u32, callback: credchain
 /// from the log callback.
 #[no_mangle]
 pub extern "C" fn credchain_shutdown() {
-    super::guard::guarded_infallible((), || runtime::shutdown(Duration::from_secs(1)))
+    super::guard::guarded_infallible((), || crate::api::shutdown(Duration::from_secs(1)))
 }

@@ -1,6 +1,6 @@
 //! The C ABI, all of it: every `extern "C"` function, the panic boundary,
-//! and the pointer and string checks. cbindgen reads this module (through
-//! `build.rs`) to write `include/credchain.h`.
+//! and the pointer and string checks. cbindgen reads this module, and only
+//! this module (`scripts/generate-header`), to write `include/credchain.h`.
 //!
 //! Conventions: the prefix `credchain_`; a `credchain_result` from every
 //! fallible call; outputs written only on success; details in an optional
@@ -20,3 +20,4 @@ pub mod lifecycle;
 pub mod strings;
 pub mod token;
 pub mod types;
+mod view;

@@ -6,7 +6,7 @@ use std::ffi::{c_char, CString};
 use zeroize::Zeroize;
 
 use super::guard::guarded_infallible;
-use crate::error::{Error, Result};
+use crate::types::error::{Error, Result};
 
 /// Hands `text` to the caller through `out` (already checked non-NULL), as
 /// a string to release with `credchain_string_free`.

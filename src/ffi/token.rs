@@ -5,7 +5,8 @@ use std::ffi::c_char;
 use super::guard::{guarded, optional_str, out_pointer, required_str};
 use super::strings::write_string;
 use super::types::{credchain_error, credchain_result};
-use crate::token::{self, Target};
+use crate::api;
+use crate::token::{Target, TokenRequest};
 
 /// Signs an RDS / Aurora / RDS Proxy IAM authentication token: a SigV4
 /// presigned `GET https://hostname:port/?Action=connect&DBUser=username`
@@ -39,7 +40,13 @@ pub extern "C" fn credchain_rds_auth_token(
         let hostname = required_str(hostname, "hostname")?;
         let user = required_str(username, "username")?;
         let region = optional_str(region, "region")?;
-        let signed = token::auth_token(profile, hostname, region, Target::Rds { port, user }, signing_time)?;
+        let signed = api::auth_token(TokenRequest {
+            profile,
+            host: hostname,
+            region,
+            target: Target::Rds { port, user },
+            signing_time,
+        })?;
         write_string(out, signed.as_str())
     })
 }
@@ -64,7 +71,13 @@ pub extern "C" fn credchain_dsql_auth_token(
         let profile = optional_str(profile, "profile")?;
         let hostname = required_str(hostname, "hostname")?;
         let region = optional_str(region, "region")?;
-        let signed = token::auth_token(profile, hostname, region, Target::Dsql { admin }, signing_time)?;
+        let signed = api::auth_token(TokenRequest {
+            profile,
+            host: hostname,
+            region,
+            target: Target::Dsql { admin },
+            signing_time,
+        })?;
         write_string(out, signed.as_str())
     })
 }

@@ -2,10 +2,11 @@
 //! only ever added at the end of a struct, numbers never change or get
 //! reused.
 
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, CStr, CString};
 
-use crate::error::{Error, ErrorCode};
-use crate::log::LogLevel;
+use crate::support::log::LogLevel;
+use crate::types::error::{Error, ErrorCode};
+use crate::types::source::SourceName;
 
 /// Result of every fallible call. `CREDCHAIN_OK` is 0; the other numbers are
 /// stable and never reused.
@@ -39,7 +40,6 @@ pub enum credchain_result {
 impl From<ErrorCode> for credchain_result {
     fn from(code: ErrorCode) -> Self {
         match code {
-            ErrorCode::Ok => credchain_result::CREDCHAIN_OK,
             ErrorCode::InvalidArgument => credchain_result::CREDCHAIN_INVALID_ARGUMENT,
             ErrorCode::NoCredentials => credchain_result::CREDCHAIN_NO_CREDENTIALS,
             ErrorCode::ProfileNotFound => credchain_result::CREDCHAIN_PROFILE_NOT_FOUND,
@@ -122,7 +122,7 @@ impl From<&Error> for credchain_error {
         credchain_error {
             code: error.code().into(),
             message: CString::new(text).unwrap_or_default(),
-            source: error.source_name().and_then(crate::chain::source_cstr),
+            source: error.source_name().and_then(SourceName::from_method).map(source_cstr),
         }
     }
 }
@@ -132,3 +132,33 @@ impl From<&Error> for credchain_error {
 /// the call. It must return quickly and must not call back into credchain.
 #[allow(non_camel_case_types)]
 pub type credchain_log_callback = Option<unsafe extern "C" fn(level: credchain_log_level, message: *const c_char)>;
+
+/// botocore's method name of `source` as a static C string, for the C view.
+pub(crate) fn source_cstr(source: SourceName) -> &'static CStr {
+    match source {
+        SourceName::Env => c"env",
+        SourceName::AssumeRole => c"assume-role",
+        SourceName::AssumeRoleWithWebIdentity => c"assume-role-with-web-identity",
+        SourceName::Sso => c"sso",
+        SourceName::SharedCredentialsFile => c"shared-credentials-file",
+        SourceName::Login => c"login",
+        SourceName::CustomProcess => c"custom-process",
+        SourceName::ConfigFile => c"config-file",
+        SourceName::Ec2CredentialsFile => c"ec2-credentials-file",
+        SourceName::BotoConfig => c"boto-config",
+        SourceName::ContainerRole => c"container-role",
+        SourceName::IamRole => c"iam-role",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_source_has_the_same_name_in_c_and_in_rust() {
+        for source in SourceName::ALL {
+            assert_eq!(source_cstr(source).to_str().unwrap(), source.as_str());
+        }
+    }
+}

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::time::{Duration, SystemTime};
 
-use crate::sync::Mutex;
+use crate::support::sync::Mutex;
 
 use super::AuthToken;
 
@@ -255,33 +255,9 @@ impl TokenCache {
         }
     }
 
-    /// Drops every token signed for `profile` (`None`: the ambient default).
-    /// Call it from `invalidate`, so tokens of revoked credentials are wiped
-    /// now rather than when they are next looked up.
-    pub fn remove_profile(&self, profile: Option<&str>) {
-        let mut inner = self.inner.lock();
-        inner.buckets.retain(|_, bucket| {
-            bucket.retain(|e| e.key.profile.as_deref() != profile);
-            !bucket.is_empty()
-        });
-        inner.len = inner.buckets.values().map(Vec::len).sum();
-    }
-
-    /// Drops every token (their memory is zeroed as they go).
-    pub fn clear(&self) {
-        let mut inner = self.inner.lock();
-        inner.buckets.clear();
-        inner.len = 0;
-    }
-
     /// How many tokens are cached, reusable or not.
     pub fn len(&self) -> usize {
         self.inner.lock().len
-    }
-
-    /// Whether no token is cached.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -400,7 +376,7 @@ mod tests {
         let key = TokenKey::rds(None, "us-east-1", "db.example.com", 5432, "app");
         let r: Result<AuthToken, &str> = cache.get_or_sign(&key, 1, t(0), || Err("boom"));
         assert_eq!(r.unwrap_err(), "boom");
-        assert!(cache.is_empty());
+        assert!(cache.len() == 0);
     }
 
     #[test]
@@ -438,28 +414,5 @@ mod tests {
         assert_eq!(cache.len(), 2);
         get(&cache, &young, 1, t(651), &signs);
         assert_eq!(signs.get(), 3, "young survived");
-    }
-
-    #[test]
-    fn remove_profile_and_clear() {
-        let cache = TokenCache::new(8);
-        let signs = Cell::new(0);
-        get(&cache, &TokenKey::rds(Some("a"), "us-east-1", "h", 1, "u"), 1, t(0), &signs);
-        get(&cache, &TokenKey::rds(Some("b"), "us-east-1", "h", 1, "u"), 1, t(0), &signs);
-        get(&cache, &TokenKey::rds(None, "us-east-1", "h", 1, "u"), 1, t(0), &signs);
-        cache.remove_profile(Some("a"));
-        assert_eq!(cache.len(), 2);
-        cache.remove_profile(None);
-        assert_eq!(cache.len(), 1);
-        cache.clear();
-        assert!(cache.is_empty());
-    }
-
-    #[test]
-    fn the_instance_holds_one_cache_per_process() {
-        let a = &crate::instance::instance().tokens as *const TokenCache;
-        let b = &crate::instance::instance().tokens as *const TokenCache;
-        assert_eq!(a, b);
-        assert!(!format!("{:?}", crate::instance::instance().tokens).contains("X-Amz"));
     }
 }

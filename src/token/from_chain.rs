@@ -1,16 +1,20 @@
-//! Tokens signed with the process-wide credentials: the glue between the
-//! pure signing code of this module and the cache, shared by the C ABI and
-//! the `credchain token` command.
+//! Tokens signed with a snapshot of credentials: the glue between the pure
+//! signing code of this module and what the process layer gives it (the
+//! credentials, the environment's capture, the token cache), shared by the
+//! C ABI and the `credchain token` command.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use super::TokenCache;
 use super::{
     dsql_token, rds_token, resolve_region, signing_time_from_unix, AuthToken, RegionSources, SigningCredentials,
     TokenError, TokenErrorKind, TokenKey,
 };
+use crate::cache::Snapshot;
 use crate::chain::context::ChainContext;
-use crate::credentials::Snapshot;
-use crate::error::{Error, ErrorCode, Result};
+use crate::chain::Environment;
+use crate::types::error::{Error, ErrorCode, Result};
 
 /// What to sign for.
 #[derive(Clone, Copy, Debug)]
@@ -29,20 +33,44 @@ pub enum Target<'a> {
     },
 }
 
-/// Signs a token for `host` with the credentials of `profile` (`None`: the
-/// default profile). `signing_time` is Unix seconds, or 0 for now; only
-/// "now" tokens are cached, and a cached token is reused only while it has
-/// ample life left and the credentials that signed it are still current.
-pub fn auth_token(
-    profile: Option<&str>,
-    host: &str,
-    region: Option<&str>,
-    target: Target<'_>,
-    signing_time: i64,
-) -> Result<AuthToken> {
+/// One token to sign.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenRequest<'a> {
+    /// The profile whose credentials sign (`None`: the default profile).
+    pub profile: Option<&'a str>,
+    /// The database endpoint's host name.
+    pub host: &'a str,
+    /// The region, when the caller names it.
+    pub region: Option<&'a str>,
+    /// What to sign for.
+    pub target: Target<'a>,
+    /// Unix seconds, or 0 for now.
+    pub signing_time: i64,
+}
+
+/// What signing takes from the process: the environment's capture (for the
+/// region), the credentials of a profile, and the cache of signed tokens.
+pub struct Signer<'a, F: FnOnce(Option<&str>) -> Result<Arc<Snapshot>>> {
+    /// The latest capture of the environment.
+    pub environment: &'a Environment,
+    /// The credentials of a profile.
+    pub credentials: F,
+    /// Tokens signed "now", reused while they have ample life left.
+    pub tokens: &'a TokenCache,
+}
+
+/// Signs the token `request` asks for. Only "now" tokens are cached, and a
+/// cached token is reused only while it has ample life left and the
+/// credentials that signed it are still current. The region is settled
+/// before credentials are asked for, so a bad host name costs no fetch.
+pub fn auth_token<F>(signer: Signer<'_, F>, request: TokenRequest<'_>) -> Result<AuthToken>
+where
+    F: FnOnce(Option<&str>) -> Result<Arc<Snapshot>>,
+{
+    let TokenRequest { profile, host, region, target, signing_time } = request;
     let fixed_time = signing_time_from_unix(signing_time).map_err(convert)?;
-    let region = signing_region(profile, host, region)?;
-    let snapshot = crate::get_credentials(profile)?;
+    let region = signing_region(signer.environment, profile, host, region)?;
+    let snapshot = (signer.credentials)(profile)?;
     let sign = |at: SystemTime| sign_with(&snapshot, host, &region, target, at);
     match fixed_time {
         Some(at) => sign(at),
@@ -52,7 +80,7 @@ pub fn auth_token(
                 Target::Rds { port, user } => TokenKey::rds(profile, &region, host, port, user),
                 Target::Dsql { admin } => TokenKey::dsql(profile, &region, host, admin),
             };
-            crate::instance::instance().tokens.get_or_sign(&key, snapshot.id(), now, || sign(now))
+            signer.tokens.get_or_sign(&key, snapshot.id(), now, || sign(now))
         }
     }
 }
@@ -74,10 +102,15 @@ fn sign_with(snapshot: &Snapshot, host: &str, region: &str, target: Target<'_>, 
 /// The region: the argument, the host name, `AWS_REGION`,
 /// `AWS_DEFAULT_REGION`, then the profile's `region`. The profile's files
 /// are read only when nothing earlier names a region.
-fn signing_region(profile: Option<&str>, host: &str, explicit: Option<&str>) -> Result<String> {
-    // From the library's capture of the environment, never `getenv` here:
-    // token calls race whatever the host does to its environment.
-    let environment = crate::instance::instance().environment.current();
+/// The variables come from the library's capture of the environment, never
+/// `getenv` here: token calls race whatever the host does to its
+/// environment.
+fn signing_region(
+    environment: &Environment,
+    profile: Option<&str>,
+    host: &str,
+    explicit: Option<&str>,
+) -> Result<String> {
     let aws_region = environment.vars.non_empty("AWS_REGION").map(str::to_owned);
     let aws_default_region = environment.vars.non_empty("AWS_DEFAULT_REGION").map(str::to_owned);
     let mut sources = RegionSources {
@@ -88,7 +121,7 @@ fn signing_region(profile: Option<&str>, host: &str, explicit: Option<&str>) -> 
     };
     match resolve_region(host, &sources) {
         Err(error) if error.kind() == TokenErrorKind::NoRegion => {
-            let profile_region = region_of_profile(profile);
+            let profile_region = region_of_profile(environment, profile);
             sources.profile_region = profile_region.as_deref();
             resolve_region(host, &sources).map(|r| r.region).map_err(convert)
         }
@@ -98,10 +131,9 @@ fn signing_region(profile: Option<&str>, host: &str, explicit: Option<&str>) -> 
 
 /// The `region` key of the profile, read through the same profile parser
 /// the chain uses.
-fn region_of_profile(profile: Option<&str>) -> Option<String> {
+fn region_of_profile(environment: &Environment, profile: Option<&str>) -> Option<String> {
     // A caller's thread: reading the (bounded) files here needs no runtime.
-    let environment = crate::instance::instance().environment.current();
-    let (_, context) = ChainContext::read(profile, &environment);
+    let (_, context) = ChainContext::read(profile, environment);
     context.ok()?.profile_value("region").map(str::to_owned)
 }
 

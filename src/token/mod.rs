@@ -18,7 +18,7 @@
 //! vectors).
 //!
 //! Layout: [`rds_token`] and [`dsql_token`] validate and sign; `region`
-//! finds the signing region ([`region_from_hostname`], [`resolve_region`]);
+//! finds the signing region (`region_from_hostname`, [`resolve_region`]);
 //! `cache` keeps tokens for reuse ([`TokenCache`]). Nothing here reads the
 //! environment or the credential chain: the caller passes credentials, the
 //! environment's region values and the time, which keeps this module pure
@@ -40,9 +40,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use zeroize::Zeroizing;
 
-pub use cache::{TokenCache, TokenKey, TokenKind, DEFAULT_CAPACITY, DEFAULT_MIN_REMAINING};
-pub use from_chain::{auth_token, Target};
-pub use region::{region_from_hostname, resolve_region, RegionSource, RegionSources, ResolvedRegion};
+pub use cache::{TokenCache, TokenKey};
+pub use from_chain::{auth_token, Signer, Target, TokenRequest};
+#[cfg(any(test, feature = "fuzzing"))]
+pub use region::region_from_hostname;
+pub use region::{resolve_region, RegionSources};
 
 /// How long a token is valid after its signing time: 15 minutes, the value
 /// botocore always uses for RDS and by default for DSQL (`X-Amz-Expires=900`).

@@ -25,10 +25,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use credchain::chain::SourceName;
-use credchain::credentials::{mask_access_key, rfc3339, Credentials};
-use credchain::diagnostics::{self, render, shell};
 use credchain::log::{self, LogLevel, LogSink};
+use credchain::SourceName;
+use credchain::{mask_access_key, rfc3339, Credentials};
+use credchain::{render, shell};
 
 use crate::args::Args;
 use crate::get::process_json;
@@ -324,7 +324,7 @@ pub fn run(mut args: Args) -> Result<i32, String> {
     drop(seen);
 
     println!("\nWhat `credchain doctor` says about this configuration (it runs the process once more):\n");
-    match diagnostics::diagnose(None) {
+    match credchain::diagnose(None) {
         Ok(report) => print!("{}", render::to_table(&report)),
         Err(error) => println!("the doctor could not run: {}", error.message()),
     }

@@ -5,7 +5,7 @@
 //! Exit status: 0 when credentials resolve and no pitfall has severity
 //! `error`; 1 otherwise; 2 for a usage error (as every sub-command).
 
-use credchain::diagnostics::{self, render};
+use credchain::render;
 
 use crate::args::Args;
 use crate::output::print_error;
@@ -15,7 +15,7 @@ pub fn run(mut args: Args) -> Result<i32, String> {
     let profile = args.option("profile")?;
     let as_json = args.flag("json");
     args.finish()?;
-    match diagnostics::diagnose(profile.as_deref()) {
+    match credchain::diagnose(profile.as_deref()) {
         Ok(report) => {
             if as_json {
                 println!("{}", render::to_json(&report));

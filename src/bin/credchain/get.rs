@@ -6,7 +6,7 @@
 //! - `env`: `export` lines for a shell;
 //! - `json`: every field, with the source name.
 
-use credchain::credentials::{rfc3339, unix_seconds, Credentials};
+use credchain::{rfc3339, unix_seconds, Credentials};
 use serde_json::{json, Value};
 
 use crate::args::Args;

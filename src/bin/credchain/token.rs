@@ -2,7 +2,7 @@
 //! `aws rds generate-db-auth-token` and `aws dsql
 //! generate-db-connect[-admin]-auth-token` do (the token and a newline).
 
-use credchain::token::{self, Target};
+use credchain::{Target, TokenRequest};
 
 use crate::args::Args;
 use crate::output::print_error;
@@ -31,7 +31,13 @@ pub fn run(mut args: Args) -> Result<i32, String> {
         Some(user) => Target::Rds { port, user },
         None => Target::Dsql { admin },
     };
-    match token::auth_token(profile.as_deref(), &hostname, region.as_deref(), target, signing_time) {
+    match credchain::auth_token(TokenRequest {
+        profile: profile.as_deref(),
+        host: &hostname,
+        region: region.as_deref(),
+        target,
+        signing_time,
+    }) {
         Ok(signed) => {
             println!("{}", signed.as_str());
             Ok(0)

@@ -25,8 +25,8 @@ use aws_types::SdkConfig;
 use super::{delegate, provider_config, sts_region, Detection, Plan};
 use crate::chain::context::ChainContext;
 use crate::chain::SourceName;
-use crate::credentials::Credentials;
-use crate::error::{Error, ErrorCode, Result};
+use crate::types::credentials::Credentials;
+use crate::types::error::{Error, ErrorCode, Result};
 
 /// Role chains longer than this are configuration loops in practice.
 const MAX_HOPS: usize = 8;

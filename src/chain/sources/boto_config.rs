@@ -5,8 +5,8 @@ use crate::chain::context::ChainContext;
 use crate::chain::files::Unreadable;
 use crate::chain::ini::parse_ini;
 use crate::chain::SourceName;
-use crate::credentials::Credentials;
-use crate::error::{Error, ErrorCode, Result};
+use crate::types::credentials::Credentials;
+use crate::types::error::{Error, ErrorCode, Result};
 
 /// Tries only `BOTO_CONFIG` when it is set, else `/etc/boto.cfg` then
 /// `~/.boto`; the first file with `aws_access_key_id` in `[Credentials]` wins.

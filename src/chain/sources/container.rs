@@ -9,8 +9,8 @@ use aws_config::ecs::EcsCredentialsProvider;
 use super::{delegate, provider_config, Detection, Plan};
 use crate::chain::context::ChainContext;
 use crate::chain::SourceName;
-use crate::credentials::Credentials;
-use crate::error::Result;
+use crate::types::credentials::Credentials;
+use crate::types::error::Result;
 
 /// Applies when either variable is present (botocore tests presence).
 pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {

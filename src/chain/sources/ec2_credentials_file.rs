@@ -6,8 +6,8 @@ use crate::chain::context::ChainContext;
 use crate::chain::files::Unreadable;
 use crate::chain::ini::parse_key_values;
 use crate::chain::SourceName;
-use crate::credentials::Credentials;
-use crate::error::{Error, ErrorCode, Result};
+use crate::types::credentials::Credentials;
+use crate::types::error::{Error, ErrorCode, Result};
 
 /// Uses the file when the variable is set; a missing file means nothing, a
 /// file that is no regular file (or too large) is an error naming it.

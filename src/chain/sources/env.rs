@@ -3,9 +3,9 @@
 use super::{Detection, Plan};
 use crate::chain::context::{ChainContext, ProfileOrigin};
 use crate::chain::SourceName;
-use crate::credentials::parse_rfc3339;
-use crate::credentials::Credentials;
-use crate::error::{Error, ErrorCode, Result};
+use crate::types::credentials::parse_rfc3339;
+use crate::types::credentials::Credentials;
+use crate::types::error::{Error, ErrorCode, Result};
 
 const ACCESS_KEY: &str = "AWS_ACCESS_KEY_ID";
 const SECRET_KEY: &str = "AWS_SECRET_ACCESS_KEY";

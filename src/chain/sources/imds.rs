@@ -5,17 +5,16 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::sync::Mutex;
+use crate::support::sync::Mutex;
 use aws_config::imds::client::Client as ImdsClient;
 use aws_config::imds::credentials::ImdsCredentialsProvider;
 
 use super::{delegate, provider_config, Detection, Plan};
 use crate::chain::context::ChainContext;
 use crate::chain::SourceName;
-use crate::credentials::Credentials;
-use crate::error::{Error, ErrorCode, Result};
-use crate::runtime;
-use crate::text::{escape_name, scrub_upstream};
+use crate::types::credentials::Credentials;
+use crate::types::error::{Error, ErrorCode, Result};
+use crate::types::text::{escape_name, scrub_upstream};
 
 /// botocore waits 1 s for IMDS; two attempts keep a hung endpoint well
 /// inside the caller's timeout while riding out one dropped packet.
@@ -77,8 +76,12 @@ fn build_provider(ctx: &ChainContext, endpoint: Option<&str>) -> Result<ImdsCred
     Ok(ImdsCredentialsProvider::builder().configure(&config).imds_client(client.build()).build())
 }
 
-fn provider_for(ctx: &ChainContext, endpoint: Option<String>, kept: &KeptImds) -> Result<Arc<ImdsCredentialsProvider>> {
-    let epoch = runtime::epoch();
+fn provider_for(
+    ctx: &ChainContext,
+    endpoint: Option<String>,
+    kept: &KeptImds,
+    epoch: u64,
+) -> Result<Arc<ImdsCredentialsProvider>> {
     let mut kept = kept.0.lock();
     if let Some(k) = kept.as_ref().filter(|k| k.runtime_epoch == epoch && k.endpoint == endpoint) {
         return Ok(k.provider.clone());
@@ -93,8 +96,15 @@ fn provider_for(ctx: &ChainContext, endpoint: Option<String>, kept: &KeptImds) -
 /// their expiry (IMDS failed and its static stability has nothing valid to
 /// offer), a fresh provider asks once more so that the error carries IMDS's
 /// own words, not "expired".
-pub(super) async fn fetch(ctx: &ChainContext, endpoint: Option<String>, kept: &KeptImds) -> Result<Credentials> {
-    let provider = provider_for(ctx, endpoint.clone(), kept)?;
+/// `runtime_epoch` is the runtime the fetch runs on, which the kept provider
+/// is tied to.
+pub(super) async fn fetch(
+    ctx: &ChainContext,
+    endpoint: Option<String>,
+    kept: &KeptImds,
+    runtime_epoch: u64,
+) -> Result<Credentials> {
+    let provider = provider_for(ctx, endpoint.clone(), kept, runtime_epoch)?;
     match delegate(SourceName::IamRole, provider.as_ref()).await {
         Ok(credentials) if !expired(&credentials) => Ok(credentials),
         Ok(_stale) => {

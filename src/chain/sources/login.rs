@@ -6,8 +6,8 @@ use aws_config::login::LoginCredentialsProvider;
 use super::{delegate, provider_config, Detection, Plan};
 use crate::chain::context::ChainContext;
 use crate::chain::SourceName;
-use crate::credentials::Credentials;
-use crate::error::Result;
+use crate::types::credentials::Credentials;
+use crate::types::error::Result;
 
 /// Applies when the profile has `login_session`.
 pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {

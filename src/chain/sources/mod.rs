@@ -18,6 +18,8 @@ mod web_identity;
 pub use imds::KeptImds;
 pub use process::ChildSlots;
 
+use std::sync::Arc;
+
 use aws_config::profile::Profile;
 use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::provider::error::CredentialsError;
@@ -26,8 +28,9 @@ use aws_types::region::Region;
 
 use super::context::ChainContext;
 use super::SourceName;
-use crate::credentials::Credentials;
-use crate::error::{Error, ErrorCode, Result};
+use crate::support::runtime::RuntimeSlot;
+use crate::types::credentials::Credentials;
+use crate::types::error::{Error, ErrorCode, Result};
 
 /// What `detect` found.
 #[derive(Debug)]
@@ -78,13 +81,6 @@ pub enum Plan {
     },
 }
 
-impl Plan {
-    /// Whether getting the credentials needs a network call or a process.
-    pub fn is_remote(&self) -> bool {
-        !matches!(self, Plan::Ready(_))
-    }
-}
-
 /// Decides whether `source` applies to `ctx`. An error (half a key pair, a
 /// broken configuration) stops the chain, as it does in botocore.
 pub fn detect(source: SourceName, ctx: &ChainContext) -> Result<Detection> {
@@ -113,6 +109,15 @@ pub struct Services {
     pub imds: KeptImds,
     /// The slots for `credential_process` children.
     pub children: ChildSlots,
+    /// The runtime the fetches run on: a kept provider belongs to one.
+    pub runtime: Arc<RuntimeSlot>,
+}
+
+impl Services {
+    /// Services for fetches on `runtime`.
+    pub fn new(runtime: Arc<RuntimeSlot>) -> Services {
+        Services { imds: KeptImds::default(), children: ChildSlots::default(), runtime }
+    }
 }
 
 /// Carries out a plan.
@@ -125,7 +130,7 @@ pub async fn fetch(plan: Plan, ctx: &ChainContext, services: &Services) -> Resul
         Plan::Login { session } => login::fetch(ctx, &session).await,
         Plan::Process { command, account_id } => process::fetch(ctx, &command, account_id, &services.children).await,
         Plan::Container => container::fetch(ctx).await,
-        Plan::Imds { endpoint } => imds::fetch(ctx, endpoint, &services.imds).await,
+        Plan::Imds { endpoint } => imds::fetch(ctx, endpoint, &services.imds, services.runtime.live_epoch()).await,
     }
 }
 
@@ -209,7 +214,7 @@ fn map_error(source: SourceName, error: &CredentialsError) -> Error {
         CredentialsError::InvalidConfiguration(_) => ErrorCode::InvalidConfig,
         _ => ErrorCode::SourceFailed,
     };
-    let mut words = crate::text::scrub_upstream(&upstream_words(error));
+    let mut words = crate::types::text::scrub_upstream(&upstream_words(error));
     if let Some(status) = http_status(&format!("{error:?}")) {
         words.push_str(&format!(" (HTTP {status})"));
     }

@@ -11,7 +11,7 @@
 //!   process group is killed and the child reaped;
 //! - at most [`MAX_CHILDREN`] run at once in the process;
 //! - stdout is read up to the output limit, stderr only for its last bytes,
-//!   and what reaches a message is scrubbed (see `crate::text`);
+//!   and what reaches a message is scrubbed (see `crate::types::text`);
 //! - the child's environment names the profiles whose processes are running
 //!   above it ([`GUARD_VARIABLE`]), so a process that runs credchain for the
 //!   same profile again is refused instead of recursing.
@@ -27,9 +27,9 @@ use crate::chain::context::ChainContext;
 use crate::chain::environment::GUARD_VARIABLE;
 use crate::chain::process_output::{self, OUTPUT_LIMIT};
 use crate::chain::SourceName;
-use crate::credentials::Credentials;
-use crate::error::{Error, ErrorCode, Result};
-use crate::text::{escape_name, last_line_scrubbed};
+use crate::types::credentials::Credentials;
+use crate::types::error::{Error, ErrorCode, Result};
+use crate::types::text::{escape_name, last_line_scrubbed};
 
 /// The most `credential_process` children alive at once in the process.
 pub(crate) const MAX_CHILDREN: usize = 4;

@@ -4,7 +4,7 @@
 use super::{static_keys_in, Detection};
 use crate::chain::context::ChainContext;
 use crate::chain::SourceName;
-use crate::error::Result;
+use crate::types::error::Result;
 
 /// Reads the profile's `aws_access_key_id` from the credentials file only.
 pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {

@@ -8,8 +8,8 @@ use aws_config::profile::ProfileFileCredentialsProvider;
 use super::{delegate, provider_config, Detection, Plan};
 use crate::chain::context::ChainContext;
 use crate::chain::SourceName;
-use crate::credentials::Credentials;
-use crate::error::Result;
+use crate::types::credentials::Credentials;
+use crate::types::error::Result;
 
 /// Applies when the profile names an SSO account or role (botocore's test);
 /// missing companions are reported by the provider as a config error.

@@ -10,8 +10,8 @@ use aws_config::web_identity_token::{StaticConfiguration, WebIdentityTokenCreden
 use super::{delegate, provider_config, Detection, Plan};
 use crate::chain::context::{ChainContext, ProfileOrigin};
 use crate::chain::SourceName;
-use crate::credentials::Credentials;
-use crate::error::{Error, ErrorCode, Result};
+use crate::types::credentials::Credentials;
+use crate::types::error::{Error, ErrorCode, Result};
 
 /// The three values the STS call needs, each taken from the environment or
 /// the profile.

@@ -311,7 +311,8 @@ public final class CredChain {
     if (level != null) {
       LOG.setLevel(level);
     }
-    int max = level == null ? 0 : CredChainNative.Logging.levelFor(LOG);
+    int max = level == null ? CredChainNative.Logging.LOG_OFF
+        : CredChainNative.Logging.levelFor(LOG);
     int rc = CredChainNative.Logging.apply(max);
     if (rc != 0) {
       throw new CredChainException(rc, "credchain_set_log_callback failed with code " + rc, null,

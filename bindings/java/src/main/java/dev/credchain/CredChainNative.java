@@ -187,6 +187,16 @@ final class CredChainNative {
     static final Logging CALLBACK = new Logging();
     static final AtomicLong DELIVERED = new AtomicLong();
 
+    // credchain_log_level, most severe first. HeaderConstantsTest checks these names and numbers
+    // against include/credchain.h (the LOG_ prefix stands for CREDCHAIN_LOG_). They live here,
+    // not in CredChainNative, so that reading them does not load the native library.
+    static final int LOG_OFF = 0;
+    static final int LOG_ERROR = 1;
+    static final int LOG_WARN = 2;
+    static final int LOG_INFO = 3;
+    static final int LOG_DEBUG = 4;
+    static final int LOG_TRACE = 5;
+
     private Logging() {}
 
     static void install() {
@@ -198,38 +208,38 @@ final class CredChainNative {
     }
 
     static int apply(int max) {
-      return credchain_set_log_callback(max, max == 0 ? null : CALLBACK);
+      return credchain_set_log_callback(max, max == LOG_OFF ? null : CALLBACK);
     }
 
-    /** The native level (0 off .. 5 trace) that the logger's current level lets through. */
+    /** The native level (LOG_OFF .. LOG_TRACE) that the logger's current level lets through. */
     static int levelFor(Logger logger) {
       if (logger.isLoggable(Level.FINEST)) {
-        return 5;
+        return LOG_TRACE;
       }
       if (logger.isLoggable(Level.FINE)) {
-        return 4;
+        return LOG_DEBUG;
       }
       if (logger.isLoggable(Level.INFO)) {
-        return 3;
+        return LOG_INFO;
       }
       if (logger.isLoggable(Level.WARNING)) {
-        return 2;
+        return LOG_WARN;
       }
       if (logger.isLoggable(Level.SEVERE)) {
-        return 1;
+        return LOG_ERROR;
       }
-      return 0;
+      return LOG_OFF;
     }
 
     static Level julLevel(int level) {
       switch (level) {
-        case 1:
+        case LOG_ERROR:
           return Level.SEVERE;
-        case 2:
+        case LOG_WARN:
           return Level.WARNING;
-        case 3:
+        case LOG_INFO:
           return Level.INFO;
-        case 4:
+        case LOG_DEBUG:
           return Level.FINE;
         default:
           return Level.FINEST;

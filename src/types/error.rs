@@ -4,13 +4,12 @@
 
 use std::fmt;
 
-/// Result codes shared by the C ABI and every binding. The numbers are stable
-/// and never reused; a new failure kind gets a new number at the end.
+/// What kind of failure. The C ABI's `credchain_result` carries the same
+/// numbers (0 is its success); they are stable and never reused, and a new
+/// failure kind gets a new number at the end.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
-    /// Success (only ever returned through the C ABI).
-    Ok = 0,
     /// The caller passed something unusable: a NULL out pointer, invalid
     /// UTF-8, an absurdly long string, an invalid hostname.
     InvalidArgument = 1,
@@ -36,7 +35,6 @@ impl ErrorCode {
     /// The stable, lower-case name used in JSON output and logs.
     pub fn name(self) -> &'static str {
         match self {
-            ErrorCode::Ok => "ok",
             ErrorCode::InvalidArgument => "invalid-argument",
             ErrorCode::NoCredentials => "no-credentials",
             ErrorCode::ProfileNotFound => "profile-not-found",
@@ -88,7 +86,7 @@ impl Error {
     pub fn profile_not_found(profile: &str) -> Self {
         Error::new(
             ErrorCode::ProfileNotFound,
-            format!("the config profile ({}) could not be found", crate::text::escape_name(profile)),
+            format!("the config profile ({}) could not be found", crate::types::text::escape_name(profile)),
         )
     }
 

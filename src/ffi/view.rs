@@ -1,35 +1,35 @@
-//! The immutable snapshot the cache serves, and the C ABI's cheap leases on
-//! it.
+//! The C view of a snapshot, and the cheap leases `credchain_get_credentials`
+//! hands out on it.
 //!
-//! A snapshot is built once per fetch and then only read. Its strings live
-//! in NUL-terminated buffers that are zeroed when it is reclaimed.
+//! The cache's snapshot is plain and immutable; the C ABI hangs one
+//! [`CredentialsView`] on it (the snapshot's attachment), built on the first
+//! C call that asks for it. The view's strings live in NUL-terminated
+//! buffers that are zeroed when it is reclaimed.
 //!
-//! `credchain_get_credentials` hands out a pointer into the snapshot itself
-//! (no copy). Counting those pointers on one shared counter made every call
-//! of every thread bounce one cache line between cores; instead each
-//! snapshot carries [`LEASE_SHARDS`] copies of its C view, each on its own
-//! cache line with its own counter, and a thread leases the copy of its
-//! shard. The snapshot's memory outlives its last `Arc`: dropping the `Arc`
-//! retires it, and a retired snapshot is reclaimed once no lease on any
-//! shard is outstanding.
+//! `credchain_get_credentials` hands out a pointer into the view itself (no
+//! copy). Counting those pointers on one shared counter made every call of
+//! every thread bounce one cache line between cores; instead each view
+//! carries [`LEASE_SHARDS`] copies of the C struct, each on its own cache
+//! line with its own counter, and a thread leases the copy of its shard.
+//! The view's memory outlives the snapshot: dropping the snapshot drops the
+//! view's handle, which retires the memory, and retired memory is reclaimed
+//! once no lease on any shard is outstanding.
 
 use std::ffi::c_char;
 use std::fmt;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::SystemTime;
 
 use zeroize::Zeroize;
 
-use crate::chain::SourceName;
-use crate::credentials::{unix_seconds, Credentials};
-use crate::ffi::types::credchain_credentials;
-use crate::sync::{AtomicBool, AtomicPtr, AtomicUsize};
+use super::types::{credchain_credentials, source_cstr};
+use crate::support::sync::{AtomicBool, AtomicPtr, AtomicUsize};
+use crate::types::credentials::{unix_seconds, Credentials};
 
 /// Copies of the C view per snapshot: enough that the threads of a busy
 /// host rarely share one. (Two under loom: the model's threads then both
 /// share a shard and use different ones, with fewer steps to explore.)
-pub const LEASE_SHARDS: usize = if cfg!(credchain_loom) { 2 } else { 16 };
+pub(crate) const LEASE_SHARDS: usize = if cfg!(credchain_loom) { 2 } else { 16 };
 
 /// A NUL-terminated copy of a string whose bytes are zeroed on drop. The
 /// bytes live in a boxed slice, so the pointer handed to C never moves.
@@ -64,38 +64,36 @@ impl Drop for CText {
 #[repr(C, align(64))]
 struct Lease {
     view: credchain_credentials,
-    owner: *const SnapshotData,
+    owner: *const ViewData,
     outstanding: AtomicUsize,
 }
 
-/// The snapshot's contents, at a fixed address until reclaimed.
-struct SnapshotData {
+/// The view's contents, at a fixed address until reclaimed.
+struct ViewData {
     leases: [Lease; LEASE_SHARDS],
     retired: AtomicBool,
     _strings: [Option<CText>; 4],
-    credentials: Credentials,
     id: u64,
-    fetched_at: SystemTime,
 }
 
-/// Hands out a new number for every snapshot, so a token signed by one set
-/// of credentials is never mistaken for one signed by the next.
-static NEXT_SNAPSHOT_ID: AtomicU64 = AtomicU64::new(1);
+/// Numbers the views, so that tests can tell one reclaimed from another.
+static NEXT_VIEW_ID: AtomicU64 = AtomicU64::new(1);
 
-/// One immutable set of credentials as the cache serves it.
-pub struct Snapshot {
-    data: NonNull<SnapshotData>,
+/// The C view of one snapshot: the handle the snapshot holds. Dropping it
+/// retires the memory that leases may still point into.
+pub(crate) struct CredentialsView {
+    data: NonNull<ViewData>,
 }
 
 // SAFETY: the data is never mutated after construction except through
 // atomics; the raw pointers in the views point into buffers it owns.
-unsafe impl Send for Snapshot {}
+unsafe impl Send for CredentialsView {}
 // SAFETY: as above.
-unsafe impl Sync for Snapshot {}
+unsafe impl Sync for CredentialsView {}
 
-impl Snapshot {
-    /// Freezes `credentials` into a snapshot fetched at `fetched_at`.
-    pub fn new(credentials: Credentials, fetched_at: SystemTime) -> Self {
+impl CredentialsView {
+    /// Copies `credentials` into C strings and the shards' views.
+    pub(crate) fn new(credentials: &Credentials) -> Self {
         let access_key_id = CText::new(&credentials.access_key_id);
         let secret_access_key = CText::new(&credentials.secret_access_key);
         let session_token = credentials.session_token.as_deref().map(|t| CText::new(t));
@@ -105,77 +103,55 @@ impl Snapshot {
             secret_access_key: secret_access_key.as_ptr(),
             session_token: session_token.as_ref().map_or(std::ptr::null(), CText::as_ptr),
             account_id: account_id.as_ref().map_or(std::ptr::null(), CText::as_ptr),
-            source: credentials.source.as_cstr().as_ptr(),
+            source: source_cstr(credentials.source).as_ptr(),
             expiration: credentials.expiration.map_or(0, unix_seconds),
         };
         let lease = || Lease { view, owner: std::ptr::null(), outstanding: AtomicUsize::new(0) };
-        let mut data = Box::new(SnapshotData {
+        let mut data = Box::new(ViewData {
             leases: std::array::from_fn(|_| lease()),
             retired: AtomicBool::new(false),
             _strings: [Some(access_key_id), Some(secret_access_key), session_token, account_id],
-            credentials,
-            id: NEXT_SNAPSHOT_ID.fetch_add(1, Ordering::Relaxed),
-            fetched_at,
+            id: NEXT_VIEW_ID.fetch_add(1, Ordering::Relaxed),
         });
-        let owner: *const SnapshotData = &*data;
+        let owner: *const ViewData = &*data;
         for lease in data.leases.iter_mut() {
             lease.owner = owner;
         }
-        Snapshot { data: NonNull::from(Box::leak(data)) }
+        CredentialsView { data: NonNull::from(Box::leak(data)) }
     }
 
-    fn data(&self) -> &SnapshotData {
+    fn data(&self) -> &ViewData {
         // SAFETY: the data is reclaimed only after this handle is dropped.
         unsafe { self.data.as_ref() }
     }
 
-    /// The credentials this snapshot holds.
-    pub fn credentials(&self) -> &Credentials {
-        &self.data().credentials
-    }
-
-    /// A number unique to this snapshot within the process.
-    pub fn id(&self) -> u64 {
+    /// A number unique to this view within the process.
+    pub(crate) fn id(&self) -> u64 {
         self.data().id
     }
 
-    /// When the fetch that produced it finished.
-    pub fn fetched_at(&self) -> SystemTime {
-        self.data().fetched_at
-    }
-
-    /// When the credentials expire, if they do.
-    pub fn expiration(&self) -> Option<SystemTime> {
-        self.data().credentials.expiration
-    }
-
-    /// The source name.
-    pub fn source(&self) -> SourceName {
-        self.data().credentials.source
-    }
-
     /// Leases the calling thread's copy of the C view; the lease keeps the
-    /// snapshot's memory alive after its last `Arc` goes, until
-    /// [`Snapshot::release`]. Must be called while the snapshot is held.
-    pub fn lease(&self) -> *mut credchain_credentials {
+    /// view's memory alive after its snapshot goes, until
+    /// [`CredentialsView::release`]. Must be called while the view is held.
+    pub(crate) fn lease(&self) -> *mut credchain_credentials {
         let lease = &self.data().leases[shard_of_this_thread()];
         lease.outstanding.fetch_add(1, Ordering::SeqCst);
         (lease as *const Lease).cast_mut().cast()
     }
 
-    /// Ends a lease from [`Snapshot::lease`].
+    /// Ends a lease from [`CredentialsView::lease`].
     ///
     /// # Safety
     ///
     /// `view` must come from `lease` and be released exactly once.
-    pub unsafe fn release(view: *mut credchain_credentials) {
+    pub(crate) unsafe fn release(view: *mut credchain_credentials) {
         // SAFETY: by the contract, `view` is the first field of a live lease.
         let lease = unsafe { &*(view as *const Lease) };
         // SAFETY: the owner outlives its outstanding leases, and this one is
         // still outstanding until the decrement below.
         let retired = unsafe { (*lease.owner).retired.load(Ordering::SeqCst) };
         let Some(previous) = end_one_lease(&lease.outstanding) else {
-            crate::log::error(format_args!(
+            crate::support::log::error(format_args!(
                 "credchain_free_credentials was called again for credentials already released (a double free \
                  in the caller); the call was ignored"
             ));
@@ -205,9 +181,9 @@ fn end_one_lease(outstanding: &AtomicUsize) -> Option<usize> {
     }
 }
 
-impl Drop for Snapshot {
-    /// The last `Arc` is gone: retire the data, and reclaim every retired
-    /// snapshot whose leases have all ended (this one included, usually).
+impl Drop for CredentialsView {
+    /// The snapshot is gone: retire the data, and reclaim every retired
+    /// view whose leases have all ended (this one included, usually).
     fn drop(&mut self) {
         self.data().retired.store(true, Ordering::SeqCst);
         push_retired(Box::new(Retired { data: self.data, next: std::ptr::null_mut() }));
@@ -215,9 +191,10 @@ impl Drop for Snapshot {
     }
 }
 
-impl fmt::Debug for Snapshot {
+impl fmt::Debug for CredentialsView {
+    /// Never the strings: they are secrets.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Snapshot").field("id", &self.id()).field("credentials", self.credentials()).finish()
+        f.debug_struct("CredentialsView").field("id", &self.id()).finish_non_exhaustive()
     }
 }
 
@@ -225,7 +202,7 @@ impl fmt::Debug for Snapshot {
 /// lock-free list, so that neither retiring nor reclaiming ever parks a
 /// caller's thread.
 struct Retired {
-    data: NonNull<SnapshotData>,
+    data: NonNull<ViewData>,
     next: *mut Retired,
 }
 
@@ -268,7 +245,7 @@ fn reclaim() {
         }
         #[cfg(test)]
         reclaimed_log::note(data.id);
-        // SAFETY: from Box::leak in `Snapshot::new`; retired, so no new
+        // SAFETY: from Box::leak in `CredentialsView::new`; retired, so no new
         // lease can start, and none is outstanding.
         drop(unsafe { Box::from_raw(node.data.as_ptr()) });
     }
@@ -318,14 +295,15 @@ mod reclaimed_log {
 #[cfg(all(test, not(credchain_loom)))]
 mod tests {
     use super::*;
+    use crate::types::source::SourceName;
     use std::ffi::CStr;
     use std::sync::Arc;
 
-    fn sample() -> Snapshot {
+    fn sample() -> CredentialsView {
         let creds = Credentials::new_static(SourceName::Env, "AKIDEXAMPLE", "shh")
             .with_session_token(Some("tok"))
             .with_account_id(Some("123456789012"));
-        Snapshot::new(creds, SystemTime::now())
+        CredentialsView::new(&creds)
     }
 
     #[test]
@@ -341,20 +319,20 @@ mod tests {
             assert_eq!(CStr::from_ptr(v.account_id).to_str().unwrap(), "123456789012");
             assert_eq!(CStr::from_ptr(v.source).to_str().unwrap(), "env");
             assert_eq!(v.expiration, 0);
-            Snapshot::release(view);
+            CredentialsView::release(view);
         }
     }
 
     #[test]
     fn an_empty_token_is_no_token() {
         let creds = Credentials::new_static(SourceName::Env, "A", "B").with_session_token(Some(""));
-        let snapshot = Snapshot::new(creds, SystemTime::now());
+        let snapshot = CredentialsView::new(&creds);
         let view = snapshot.lease();
         // SAFETY: live until released.
         unsafe {
             assert!((*view).session_token.is_null());
             assert!((*view).account_id.is_null());
-            Snapshot::release(view);
+            CredentialsView::release(view);
         }
     }
 
@@ -370,7 +348,7 @@ mod tests {
         let reclaimed = reclaimed_log::contains;
         assert!(!reclaimed(id), "retired, waiting for its lease");
         // SAFETY: released once.
-        unsafe { Snapshot::release(view) };
+        unsafe { CredentialsView::release(view) };
         assert!(reclaimed(id), "reclaimed when its last lease ended");
     }
 
@@ -382,8 +360,8 @@ mod tests {
         // SAFETY: the snapshot is held by the Arc, so the second release
         // reads live memory; it must change nothing.
         unsafe {
-            Snapshot::release(view);
-            Snapshot::release(view);
+            CredentialsView::release(view);
+            CredentialsView::release(view);
         }
         drop(snapshot);
         assert!(reclaimed_log::contains(id), "a wrapped lease count would keep the snapshot for ever");
@@ -405,13 +383,14 @@ mod tests {
 #[cfg(all(test, credchain_loom))]
 mod loom_tests {
     use super::*;
+    use crate::types::source::SourceName;
     use std::ffi::CStr;
     use std::sync::Arc;
 
     use loom::thread;
 
-    fn snapshot(key: &str) -> Arc<Snapshot> {
-        Arc::new(Snapshot::new(Credentials::new_static(SourceName::Env, key, "secret"), SystemTime::now()))
+    fn snapshot(key: &str) -> Arc<CredentialsView> {
+        Arc::new(CredentialsView::new(&Credentials::new_static(SourceName::Env, key, "secret")))
     }
 
     /// Reads the leased view as C would, checks its snapshot is still
@@ -422,7 +401,7 @@ mod loom_tests {
         let seen = unsafe { CStr::from_ptr((*view).access_key_id) }.to_str().unwrap().to_owned();
         assert_eq!(seen, key);
         // SAFETY: released once.
-        unsafe { Snapshot::release(view) };
+        unsafe { CredentialsView::release(view) };
     }
 
     /// Nothing is left on the list once every lease and `Arc` is gone and

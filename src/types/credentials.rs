@@ -1,14 +1,12 @@
 //! Credentials as the chain resolves them. The cache freezes them into a
-//! [`Snapshot`](crate::snapshot::Snapshot).
+//! snapshot (`cache/snapshot.rs`).
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use zeroize::Zeroizing;
 
-use crate::chain::SourceName;
-
-pub use crate::snapshot::Snapshot;
+use crate::types::source::SourceName;
 
 /// Credentials as one source of the chain produced them.
 #[derive(Clone)]

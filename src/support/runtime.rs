@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::sync::Mutex;
+use crate::support::sync::Mutex;
 use tokio::runtime::{Builder, Handle, Runtime};
 
 /// Runtime epochs, unique in the process: a flight or refresher tagged with
@@ -50,7 +50,7 @@ impl RuntimeSlot {
             self.live.store(epoch, Ordering::Release);
             (epoch, handle)
         };
-        crate::log::debug(format_args!("started the internal runtime (epoch {})", started.0));
+        crate::support::log::debug(format_args!("started the internal runtime (epoch {})", started.0));
         started
     }
 
@@ -100,22 +100,8 @@ fn build_runtime() -> Runtime {
     built.expect("the credchain runtime could not start (out of threads or memory)")
 }
 
-/// The epoch of the current instance's live runtime (0: none).
-pub fn live_epoch() -> u64 {
-    crate::instance::instance().runtime.live_epoch()
-}
-
-/// The current epoch, starting the runtime if needed.
-pub fn epoch() -> u64 {
-    handle().0
-}
-
-/// The current instance's runtime handle and epoch, starting it if needed.
-pub fn handle() -> (u64, Handle) {
-    crate::instance::instance().runtime.handle()
-}
-
-/// Stops the current instance's runtime (see [`RuntimeSlot::shutdown`]).
-pub fn shutdown(grace: Duration) {
-    crate::instance::instance().runtime.shutdown(grace)
+impl std::fmt::Debug for RuntimeSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeSlot").field("live_epoch", &self.live_epoch()).finish()
+    }
 }

@@ -1,0 +1,64 @@
+//! The public Rust API: what a Rust caller, the CLI and the C ABI call.
+//! Every function here works on the process's one instance
+//! (`process/instance.rs`).
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::Snapshot;
+use crate::diagnostics::Report;
+use crate::process::instance::instance;
+use crate::token::{AuthToken, TokenRequest};
+use crate::types::error::Result;
+
+/// The credentials for `profile` (`None`: the default profile) from the
+/// process-wide cache, resolving the chain on first use. Waits at most the
+/// call timeout (`CREDCHAIN_TIMEOUT_MS`).
+pub fn get_credentials(profile: Option<&str>) -> Result<Arc<Snapshot>> {
+    instance().cache.get(profile)
+}
+
+/// Drops the cached credentials for `profile` so the next call resolves the
+/// chain again.
+pub fn invalidate(profile: Option<&str>) {
+    instance().cache.invalidate(profile)
+}
+
+/// Reads the process environment again (`AWS_*` variables, `HOME`, and the
+/// environment given to `credential_process`). credchain reads it once at
+/// load and never on its own: call this after changing the environment, at
+/// a moment when no other thread writes it, then `invalidate` the profiles
+/// that should see the change at once (static credentials notice it within
+/// `CREDCHAIN_STATIC_RECHECK_MS` anyway).
+pub fn reload_environment() {
+    instance().chain.environment.refresh();
+}
+
+/// Signs an IAM database token (RDS, Aurora, RDS Proxy or Aurora DSQL) with
+/// the credentials of `request.profile`.
+pub fn auth_token(request: TokenRequest<'_>) -> Result<AuthToken> {
+    instance().auth_token(request)
+}
+
+/// Diagnoses the chain for `profile` (`None`: the ambient selection, as
+/// [`get_credentials`] makes it): every source, what it said, the winner
+/// and every pitfall found. Blocks the calling thread for at most the call
+/// timeout; must not be called from the log sink or from inside the
+/// library's runtime. Fails only when the diagnosis itself cannot run; a
+/// chain without credentials is a successful diagnosis.
+pub fn diagnose(profile: Option<&str>) -> Result<Report> {
+    instance().diagnose(profile)
+}
+
+/// Stops the background runtime, waiting up to `grace` for its tasks. Cached
+/// credentials stay; a later call starts a new runtime.
+pub fn shutdown(grace: Duration) {
+    instance().runtime.shutdown(grace)
+}
+
+/// A counter that increases whenever any cached credentials change; its
+/// address is valid for the life of the process.
+pub fn generation_counter() -> &'static AtomicU64 {
+    crate::cache::generation_counter()
+}

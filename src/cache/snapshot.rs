@@ -1,0 +1,174 @@
+//! The immutable snapshot the cache serves: one fetch's credentials, a
+//! number unique in the process, and room for a layer above to hang its own
+//! view of them (the C ABI's leased C strings, `ffi/view.rs`).
+
+use std::any::Any;
+use std::fmt;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use crate::types::credentials::Credentials;
+use crate::types::source::SourceName;
+
+/// Hands out a new number for every snapshot, so a token signed by one set
+/// of credentials is never mistaken for one signed by the next.
+static NEXT_SNAPSHOT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One immutable set of credentials as the cache serves it.
+pub struct Snapshot {
+    credentials: Credentials,
+    id: u64,
+    fetched_at: SystemTime,
+    attachment: Attachment,
+}
+
+impl Snapshot {
+    /// Freezes `credentials` into a snapshot fetched at `fetched_at`.
+    pub fn new(credentials: Credentials, fetched_at: SystemTime) -> Self {
+        Snapshot {
+            credentials,
+            id: NEXT_SNAPSHOT_ID.fetch_add(1, Ordering::Relaxed),
+            fetched_at,
+            attachment: Attachment::default(),
+        }
+    }
+
+    /// The credentials this snapshot holds.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// A number unique to this snapshot within the process.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// When the fetch that produced it finished.
+    pub fn fetched_at(&self) -> SystemTime {
+        self.fetched_at
+    }
+
+    /// When the credentials expire, if they do.
+    pub fn expiration(&self) -> Option<SystemTime> {
+        self.credentials.expiration
+    }
+
+    /// The source name.
+    pub fn source(&self) -> SourceName {
+        self.credentials.source
+    }
+
+    /// The view of type `V` hung on this snapshot, made from its credentials
+    /// by `make` on first use. Lock-free: racing first users each make one
+    /// and all but the first to publish drop theirs. One kind of view per
+    /// snapshot: asking for another type is a bug and panics.
+    pub fn view<V: Any + Send + Sync>(&self, make: impl FnOnce(&Credentials) -> V) -> &V {
+        self.attachment.get_or_attach(|| make(&self.credentials))
+    }
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Snapshot").field("id", &self.id).field("credentials", &self.credentials).finish()
+    }
+}
+
+/// A value attached once, without a lock (a lock taken here could be held
+/// by a parent thread at the moment of a `fork()` and stay held in the
+/// child), and dropped with its owner.
+#[derive(Default)]
+struct Attachment {
+    value: AtomicPtr<Box<dyn Any + Send + Sync>>,
+}
+
+impl Attachment {
+    fn get_or_attach<V: Any + Send + Sync>(&self, make: impl FnOnce() -> V) -> &V {
+        let mut current = self.value.load(Ordering::Acquire);
+        if current.is_null() {
+            let ours: Box<Box<dyn Any + Send + Sync>> = Box::new(Box::new(make()));
+            let ours = Box::into_raw(ours);
+            match self.value.compare_exchange(std::ptr::null_mut(), ours, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => current = ours,
+                Err(theirs) => {
+                    // SAFETY: `ours` was never published.
+                    drop(unsafe { Box::from_raw(ours) });
+                    current = theirs;
+                }
+            }
+        }
+        // SAFETY: a published value lives until `self` is dropped.
+        let value: &(dyn Any + Send + Sync) = unsafe { &**current };
+        value.downcast_ref::<V>().expect("a snapshot carries one kind of view")
+    }
+}
+
+impl Drop for Attachment {
+    fn drop(&mut self) {
+        let value = *self.value.get_mut();
+        if !value.is_null() {
+            // SAFETY: published by `get_or_attach` from Box::into_raw, and
+            // no borrow of it outlives `self`.
+            drop(unsafe { Box::from_raw(value) });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+
+    fn sample() -> Snapshot {
+        Snapshot::new(Credentials::new_static(SourceName::Env, "AKIDEXAMPLE", "shh"), SystemTime::now())
+    }
+
+    struct Counted(Arc<AtomicUsize>, String);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_view_is_made_once_and_dropped_with_its_snapshot() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let snapshot = sample();
+        let mut made = 0;
+        let first = snapshot.view(|c| {
+            made += 1;
+            Counted(drops.clone(), c.access_key_id.clone())
+        });
+        assert_eq!(first.1, "AKIDEXAMPLE");
+        let again = snapshot.view(|_| -> Counted { unreachable!("made twice") });
+        assert!(std::ptr::eq(first, again));
+        assert_eq!(made, 1);
+        drop(snapshot);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn racing_first_users_share_one_view_and_the_losers_are_dropped() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let snapshot = Arc::new(sample());
+        let addresses: Vec<usize> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let (snapshot, drops) = (snapshot.clone(), drops.clone());
+                    scope.spawn(move || snapshot.view(|c| Counted(drops, c.access_key_id.clone())) as *const _ as usize)
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(addresses.windows(2).all(|w| w[0] == w[1]), "every caller sees the published view");
+        let losers = drops.load(Ordering::SeqCst);
+        drop(snapshot);
+        assert_eq!(drops.load(Ordering::SeqCst), losers + 1, "the published view goes with the snapshot");
+    }
+
+    #[test]
+    fn debug_output_masks_the_secret() {
+        let text = format!("{:?}", sample());
+        assert!(!text.contains("shh"), "{text}");
+    }
+}

@@ -14,6 +14,8 @@
 
 pub mod context;
 pub mod entry;
+#[cfg(test)]
+mod entry_tests;
 mod flight;
 mod refresher;
 pub mod settings;

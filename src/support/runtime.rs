@@ -4,7 +4,7 @@
 //! Callers never need a runtime: they hand work to this one and wait with a
 //! deadline. The runtime has one worker thread (not one per core) plus
 //! tokio's blocking pool, whose idle threads exit after a few seconds.
-//! Each library instance (see `instance.rs`) owns one [`RuntimeSlot`]; a
+//! Each library instance (`process/instance.rs`) owns one [`RuntimeSlot`]; a
 //! forked child gets a new instance and so a new slot, and never touches the
 //! parent's runtime or its lock (tokio does not survive `fork()`,
 //! tokio#4301).

@@ -11,7 +11,7 @@
 //! std's lock keeps all its state in the lock itself, and a forked child
 //! only ever uses locks of its own instance.
 //!
-//! The lock-free retirement of snapshots (`snapshot.rs`) and the single
+//! The lock-free retirement of C views (`ffi/view.rs`) and the single
 //! flight (`cache/flight.rs`) take their atomics, lock and condition
 //! variable from here; under `RUSTFLAGS="--cfg credchain_loom"` they are
 //! loom's, so that `cargo test --lib loom` explores the interleavings of

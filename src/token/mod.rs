@@ -119,7 +119,7 @@ impl AuthToken {
         self.signed_at
     }
 
-    /// When the server stops accepting it: `signed_at` + [`TOKEN_LIFETIME`].
+    /// When the server stops accepting it: `signed_at` + `TOKEN_LIFETIME` (15 minutes).
     pub fn expires_at(&self) -> SystemTime {
         self.expires_at
     }

@@ -1,0 +1,95 @@
+"""scripts/check-layers against small crates written here: it must pass a
+one-way tree and name every upward dependency and every cycle."""
+import importlib.machinery
+import importlib.util
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def load_checker():
+    loader = importlib.machinery.SourceFileLoader("check_layers", str(ROOT / "scripts" / "check-layers"))
+    spec = importlib.util.spec_from_loader("check_layers", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+checker = load_checker()
+
+
+def write_crate(tmp_path, files):
+    for name, text in files.items():
+        path = tmp_path / "src" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+ONE_WAY = {
+    "lib.rs": "mod types;\nmod chain;\nmod cache;\n",
+    "types/mod.rs": "pub mod error;\n",
+    "types/error.rs": "pub struct Error;\n",
+    "chain/mod.rs": "use crate::types::error::Error;\npub fn resolve() -> Option<Error> { None }\n",
+    "cache/mod.rs": "mod entry;\nmod state;\nuse crate::chain;\n",
+    "cache/entry.rs": "use super::state::State;\nfn f(_: crate::chain::Thing) {}\n",
+    "cache/state.rs": "use crate::types::{error::Error};\npub struct State;\n",
+}
+
+
+def test_the_repository_itself_passes():
+    _, edges, problems = checker.check(str(ROOT))
+    assert problems == []
+    assert len(edges) > 100
+
+
+def test_a_one_way_crate_passes(tmp_path):
+    _, edges, problems = checker.check(str(write_crate(tmp_path, ONE_WAY)))
+    assert problems == []
+    assert (("cache", "entry"), ("cache", "state")) in edges
+    assert (("cache", "state"), ("types", "error")) in edges
+
+
+def test_a_lower_layer_reaching_up_is_named(tmp_path):
+    files = dict(ONE_WAY)
+    files["chain/mod.rs"] = "use crate::cache::Cache;\n"
+    _, _, problems = checker.check(str(write_crate(tmp_path, files)))
+    assert "chain -> cache: layer chain reaches up to layer cache" in problems
+    assert "cycle: cache <-> chain" in problems
+
+
+def test_a_cycle_between_sibling_files_is_named(tmp_path):
+    files = dict(ONE_WAY)
+    files["cache/state.rs"] = "use super::entry::Entry;\n"
+    _, _, problems = checker.check(str(write_crate(tmp_path, files)))
+    assert problems == ["cycle: cache::entry <-> cache::state"]
+
+
+def test_brace_groups_aliases_and_paths_in_code_count(tmp_path):
+    files = dict(ONE_WAY)
+    files["types/error.rs"] = (
+        "use crate::{chain::{self as c}};\n"
+        "// crate::cache in a comment does not count\n"
+        'const S: &str = "crate::cache";\n'
+        "fn f() { crate::chain::resolve(); }\n"
+    )
+    _, edges, problems = checker.check(str(write_crate(tmp_path, files)))
+    assert (("types", "error"), ("chain",)) in edges
+    assert not any(b == ("cache",) for a, b in edges if a == ("types", "error"))
+    assert "types::error -> chain: layer types reaches up to layer chain" in problems
+
+
+def test_unit_test_modules_are_not_dependencies(tmp_path):
+    files = dict(ONE_WAY)
+    files["types/error.rs"] = "pub struct Error;\n#[cfg(test)]\nmod tests {\n    use crate::cache;\n}\n"
+    _, _, problems = checker.check(str(write_crate(tmp_path, files)))
+    assert problems == []
+
+
+def test_a_folder_outside_every_layer_is_refused(tmp_path):
+    files = dict(ONE_WAY)
+    files["misc/mod.rs"] = "pub fn helper() {}\n"
+    _, _, problems = checker.check(str(write_crate(tmp_path, files)))
+    assert problems == ["src/misc: not in any layer (add it to LAYERS in scripts/check-layers)"]

@@ -14,6 +14,8 @@ pub mod ini;
 pub mod inputs;
 pub mod process_output;
 pub mod sources;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,7 +108,7 @@ pub async fn fetch_with_deadline(
 /// own expiry before this check). Remote sources, whose credentials are
 /// always temporary, must also carry a session token and an expiry (a
 /// lenient parser fills missing fields with empty values).
-fn usable(source: SourceName, credentials: Credentials) -> Result<Credentials> {
+pub(crate) fn usable(source: SourceName, credentials: Credentials) -> Result<Credentials> {
     let refuse = |problem: String| Err(Error::from_source(ErrorCode::SourceFailed, source.as_str(), problem));
     if credentials.access_key_id.is_empty() {
         return refuse("the answer has no access key id".into());

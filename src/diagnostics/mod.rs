@@ -27,7 +27,7 @@ pub use report::{Pitfall, Report, Severity, Status, SCHEMA_VERSION};
 use crate::chain::context::expand_home;
 use crate::chain::environment::EnvVars;
 use crate::chain::{
-    self, ChainContext, Detection, Environment, ProfileOrigin, SelectedProfile, Services, SourceName, ORDER,
+    self, ChainContext, Detection, Environment, Plan, ProfileOrigin, SelectedProfile, Services, SourceName, ORDER,
 };
 use crate::types::credentials::{mask_access_key, rfc3339, unix_seconds, Credentials};
 use crate::types::error::{Error, Result};
@@ -130,6 +130,20 @@ async fn walk(
 ) -> Walk {
     let env = environment.vars.clone();
     let (_, loaded) = ChainContext::load(explicit, environment, fetch_timeout).await;
+    let (mut walk, first) = decide(explicit, env, loaded);
+    if let (Some((source, plan)), Some(ctx)) = (first, &walk.ctx) {
+        let outcome = chain::fetch_with_deadline(source, plan, ctx, services, fetch_timeout).await;
+        settle(&mut walk, source, outcome);
+    }
+    walk
+}
+
+/// Starts the walk from what reading the files gave and decides every
+/// source offline, in order. Returns the first source that applies with its
+/// plan, for the caller to fetch; none when the files could not be read, the
+/// profile is missing, a broken source stops the chain first, or no source
+/// applies (the walk's error then says which).
+fn decide(explicit: Option<&str>, env: EnvVars, loaded: Result<ChainContext>) -> (Walk, Option<(SourceName, Plan)>) {
     let mut walk = Walk {
         profile: SelectedProfile::select(explicit, &env),
         env,
@@ -146,7 +160,7 @@ async fn walk(
         Err(error) => {
             walk.detections = ORDER.iter().map(|&s| (s, Detected::Unknown)).collect();
             walk.error = Some(error);
-            return walk;
+            return (walk, None);
         }
     };
     walk.profile = ctx.profile.clone();
@@ -154,34 +168,63 @@ async fn walk(
         walk.profile_missing = true;
         walk.error = Some(error);
     }
+    let mut first = None;
     for source in ORDER {
         let detection = chain::sources::detect(source, &ctx);
         walk.detections.push((source, Detected::from_detection(&detection)));
-        if walk.error.is_some() || walk.winner.is_some() {
+        if walk.error.is_some() || first.is_some() {
             continue;
         }
         match detection {
             Ok(Detection::NotConfigured(_)) => {}
-            Ok(Detection::Configured(plan)) => {
-                match chain::fetch_with_deadline(source, plan, &ctx, services, fetch_timeout).await {
-                    Ok(credentials) => walk.winner = Some((source, credentials)),
-                    Err(error) => {
-                        walk.error = Some(error);
-                        walk.failed_source = Some(source);
-                    }
-                }
-                walk.fetched_at = SystemTime::now();
-            }
+            Ok(Detection::Configured(plan)) => first = Some((source, plan)),
             Err(error) => {
                 walk.error = Some(error);
                 walk.failed_source = Some(source);
             }
         }
     }
-    if walk.winner.is_none() && walk.error.is_none() {
+    if first.is_none() && walk.error.is_none() {
         walk.error = Some(Error::no_credentials());
     }
     walk.ctx = Some(ctx);
+    (walk, first)
+}
+
+/// Records the outcome of the fetch of `source`, the first that applied.
+fn settle(walk: &mut Walk, source: SourceName, outcome: Result<Credentials>) {
+    match outcome {
+        Ok(credentials) => walk.winner = Some((source, credentials)),
+        Err(error) => {
+            walk.error = Some(error);
+            walk.failed_source = Some(source);
+        }
+    }
+    walk.fetched_at = SystemTime::now();
+}
+
+/// Test-only: the walk [`walk`] makes, read synchronously and without any
+/// fetch. The first source that applies answers with the credentials its
+/// detection read, or, for a source that needs a fetch (a role, a process,
+/// the container, IMDS...), with `fetched`, the fetch's outcome as the test
+/// hands it in; either goes through the chain's own `usable` check.
+#[cfg(test)]
+pub(crate) fn walk_offline(
+    explicit: Option<&str>,
+    environment: &Environment,
+    fetched: Option<Result<Credentials>>,
+) -> Walk {
+    let (_, loaded) = ChainContext::read(explicit, environment);
+    let (mut walk, first) = decide(explicit, environment.vars.clone(), loaded);
+    if let Some((source, plan)) = first {
+        let outcome = match (plan, fetched) {
+            (Plan::Ready(credentials), None) => Ok(credentials),
+            (Plan::Ready(_), Some(_)) => panic!("{source} answered offline: hand in no fetch"),
+            (_, Some(outcome)) => outcome,
+            (plan, None) => panic!("{source} needs a fetch ({plan:?}): hand in its outcome"),
+        };
+        settle(&mut walk, source, outcome.and_then(|credentials| chain::usable(source, credentials)));
+    }
     walk
 }
 

@@ -664,3 +664,7 @@ fn imds_fallback(walk: &Walk, found: &mut Vec<Pitfall>) {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "pitfalls_tests.rs"]
+mod tests;

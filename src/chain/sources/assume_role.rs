@@ -153,3 +153,65 @@ fn named_source(ctx: &ChainContext, name: &str) -> Result<SharedCredentialsProvi
 fn config_error(message: String) -> Error {
     Error::from_source(ErrorCode::InvalidConfig, SourceName::AssumeRole.as_str(), message)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::chain::sources::Plan;
+    use crate::chain::testing::{not_configured, plan, Scratch};
+    use crate::chain::SourceName;
+
+    fn assumed_profile(scratch: &Scratch, vars: &[(&'static str, &str)]) -> String {
+        match plan(scratch.detect(SourceName::AssumeRole, None, vars)) {
+            Plan::AssumeRole { profile } => profile,
+            other => panic!("expected an AssumeRole plan, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_role_with_a_source_profile_is_assumed_for_the_selected_profile() {
+        let scratch = Scratch::new();
+        scratch.config("[profile dev]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n");
+        assert_eq!(assumed_profile(&scratch, &[("AWS_PROFILE", "dev")]), "dev");
+    }
+
+    #[test]
+    fn a_role_with_a_credential_source_applies() {
+        let scratch = Scratch::new();
+        scratch.config("[default]\nrole_arn = arn:aws:iam::123456789012:role/r\ncredential_source = Environment\n");
+        assert_eq!(assumed_profile(&scratch, &[]), "default");
+    }
+
+    #[test]
+    fn a_profile_without_role_arn_does_not_assume_a_role() {
+        let scratch = Scratch::new();
+        scratch.config("[default]\nsource_profile = base\n");
+        let why = not_configured(scratch.detect(SourceName::AssumeRole, None, &[]));
+        assert_eq!(why, "the profile has no role_arn");
+    }
+
+    #[test]
+    fn a_role_with_a_web_identity_token_file_is_left_to_web_identity() {
+        // botocore's AssumeRoleProvider._has_assume_role_config_vars.
+        let scratch = Scratch::new();
+        scratch.config("[default]\nrole_arn = arn:aws:iam::123456789012:role/r\nweb_identity_token_file = /t\n");
+        let why = not_configured(scratch.detect(SourceName::AssumeRole, None, &[]));
+        assert_eq!(why, "role_arn belongs to web_identity_token_file");
+    }
+
+    #[test]
+    fn role_arn_in_the_credentials_file_counts() {
+        // botocore merges the credentials file's section over the config's.
+        let scratch = Scratch::new();
+        scratch.credentials("[dev]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\n");
+        assert_eq!(assumed_profile(&scratch, &[("AWS_PROFILE", "dev")]), "dev");
+    }
+
+    #[test]
+    fn a_role_without_a_source_is_detected_and_refused_only_by_the_fetch() {
+        // botocore's _get_role_config raises at load, without a network call;
+        // credchain's detection lets it through and role_hop refuses it.
+        let scratch = Scratch::new();
+        scratch.config("[default]\nrole_arn = arn:aws:iam::123456789012:role/r\n");
+        assert_eq!(assumed_profile(&scratch, &[]), "default");
+    }
+}

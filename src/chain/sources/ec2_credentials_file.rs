@@ -36,3 +36,53 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
     };
     Ok(Detection::Configured(Plan::Ready(Credentials::new_static(source, access, secret))))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::chain::testing::{broken, not_configured, ready, Scratch};
+    use crate::chain::SourceName;
+    use crate::types::error::ErrorCode;
+
+    const SOURCE: SourceName = SourceName::Ec2CredentialsFile;
+
+    #[test]
+    fn the_ec2_cli_file_named_by_aws_credential_file_is_read() {
+        let scratch = Scratch::new();
+        scratch.write("ec2", "AWSAccessKeyId=AKIAEC2\nAWSSecretKey = ec2-secret\n");
+        let credentials = ready(scratch.detect(SOURCE, None, &[("AWS_CREDENTIAL_FILE", scratch.path("ec2").as_str())]));
+        assert_eq!(credentials.source, SOURCE);
+        assert_eq!(credentials.access_key_id, "AKIAEC2");
+        assert_eq!(credentials.secret_access_key.as_str(), "ec2-secret");
+    }
+
+    #[test]
+    fn without_aws_credential_file_it_does_not_apply() {
+        let scratch = Scratch::new();
+        assert_eq!(not_configured(scratch.detect(SOURCE, None, &[])), "AWS_CREDENTIAL_FILE is not set");
+    }
+
+    #[test]
+    fn a_missing_file_does_not_apply_but_a_directory_is_invalid_config() {
+        // botocore ignores a file it cannot open.
+        let scratch = Scratch::new();
+        let missing = scratch.path("nowhere");
+        let why = not_configured(scratch.detect(SOURCE, None, &[("AWS_CREDENTIAL_FILE", missing.as_str())]));
+        assert_eq!(why, format!("{missing} cannot be read"));
+        let folder = scratch.dir().display().to_string();
+        let error = broken(scratch.detect(SOURCE, None, &[("AWS_CREDENTIAL_FILE", folder.as_str())]));
+        assert_eq!(error.code(), ErrorCode::InvalidConfig);
+        assert_eq!(
+            error.message(),
+            format!("ec2-credentials-file: {folder} is not a regular file (it is a directory)")
+        );
+    }
+
+    #[test]
+    fn an_access_key_without_its_secret_is_partial_credentials() {
+        let scratch = Scratch::new();
+        scratch.write("ec2", "AWSAccessKeyId=AKIAEC2\n");
+        let error = broken(scratch.detect(SOURCE, None, &[("AWS_CREDENTIAL_FILE", scratch.path("ec2").as_str())]));
+        assert_eq!(error.code(), ErrorCode::PartialCredentials);
+        assert_eq!(error.message(), "ec2-credentials-file: partial credentials found, missing: AWSSecretKey");
+    }
+}

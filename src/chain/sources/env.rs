@@ -60,3 +60,86 @@ fn partial(missing: &str) -> Error {
         format!("partial credentials found, missing: {missing}"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use crate::chain::testing::{broken, not_configured, ready, Scratch};
+    use crate::chain::SourceName;
+    use crate::types::error::ErrorCode;
+
+    const KEYS: [(&str, &str); 2] = [("AWS_ACCESS_KEY_ID", "AKIAENV"), ("AWS_SECRET_ACCESS_KEY", "env-secret")];
+
+    #[test]
+    fn both_keys_are_read_with_the_token_and_the_account_id() {
+        let scratch = Scratch::new();
+        let vars = [KEYS[0], KEYS[1], ("AWS_SESSION_TOKEN", "env-token"), ("AWS_ACCOUNT_ID", "111122223333")];
+        let credentials = ready(scratch.detect(SourceName::Env, None, &vars));
+        assert_eq!(credentials.source, SourceName::Env);
+        assert_eq!(credentials.access_key_id, "AKIAENV");
+        assert_eq!(credentials.secret_access_key.as_str(), "env-secret");
+        assert_eq!(credentials.session_token.as_deref().map(String::as_str), Some("env-token"));
+        assert_eq!(credentials.account_id.as_deref(), Some("111122223333"));
+        assert_eq!(credentials.expiration, None);
+    }
+
+    #[test]
+    fn the_security_token_wins_over_the_session_token() {
+        // botocore's EnvProvider tries AWS_SECURITY_TOKEN first.
+        let scratch = Scratch::new();
+        let vars = [KEYS[0], KEYS[1], ("AWS_SESSION_TOKEN", "session"), ("AWS_SECURITY_TOKEN", "legacy")];
+        let credentials = ready(scratch.detect(SourceName::Env, None, &vars));
+        assert_eq!(credentials.session_token.as_deref().map(String::as_str), Some("legacy"));
+    }
+
+    #[test]
+    fn an_access_key_without_its_secret_is_partial_credentials() {
+        // botocore: PartialCredentialsError naming the missing variable.
+        let scratch = Scratch::new();
+        let error = broken(scratch.detect(SourceName::Env, None, &[KEYS[0]]));
+        assert_eq!(error.code(), ErrorCode::PartialCredentials);
+        assert_eq!(error.message(), "env: partial credentials found, missing: AWS_SECRET_ACCESS_KEY");
+        assert_eq!(error.source_name(), Some("env"));
+    }
+
+    #[test]
+    fn a_lone_secret_is_partial_credentials_naming_the_access_key() {
+        // botocore ignores a lone secret; docs/design.md asks for an error.
+        let scratch = Scratch::new();
+        let error = broken(scratch.detect(SourceName::Env, None, &[KEYS[1]]));
+        assert_eq!(error.code(), ErrorCode::PartialCredentials);
+        assert_eq!(error.message(), "env: partial credentials found, missing: AWS_ACCESS_KEY_ID");
+    }
+
+    #[test]
+    fn an_empty_access_key_counts_as_unset() {
+        // botocore: `if access_key:`, so an empty value is no value.
+        let scratch = Scratch::new();
+        let why = not_configured(scratch.detect(SourceName::Env, None, &[("AWS_ACCESS_KEY_ID", "")]));
+        assert_eq!(why, "AWS_ACCESS_KEY_ID is not set");
+    }
+
+    #[test]
+    fn a_profile_named_by_the_caller_skips_the_environment_but_aws_profile_does_not() {
+        // botocore drops its env provider only for a profile passed to the session.
+        let scratch = Scratch::new();
+        let why = not_configured(scratch.detect(SourceName::Env, Some("dev"), &KEYS));
+        assert_eq!(why, "skipped: the caller named a profile");
+        let vars = [KEYS[0], KEYS[1], ("AWS_PROFILE", "dev")];
+        assert_eq!(ready(scratch.detect(SourceName::Env, None, &vars)).access_key_id, "AKIAENV");
+    }
+
+    #[test]
+    fn the_expiration_is_parsed_and_a_malformed_one_is_invalid_config() {
+        // botocore's EnvProvider parses AWS_CREDENTIAL_EXPIRATION as ISO 8601.
+        let scratch = Scratch::new();
+        let vars = [KEYS[0], KEYS[1], ("AWS_CREDENTIAL_EXPIRATION", "2031-02-03T04:05:06Z")];
+        let credentials = ready(scratch.detect(SourceName::Env, None, &vars));
+        assert_eq!(credentials.expiration, Some(UNIX_EPOCH + Duration::from_secs(1_927_857_906)));
+        let vars = [KEYS[0], KEYS[1], ("AWS_CREDENTIAL_EXPIRATION", "soon")];
+        let error = broken(scratch.detect(SourceName::Env, None, &vars));
+        assert_eq!(error.code(), ErrorCode::InvalidConfig);
+        assert_eq!(error.message(), "env: AWS_CREDENTIAL_EXPIRATION is not an ISO 8601 time");
+    }
+}

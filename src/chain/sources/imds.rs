@@ -136,3 +136,42 @@ fn strip_source(error: &Error) -> &str {
     let prefix = SourceName::IamRole.as_str();
     error.message().strip_prefix(prefix).and_then(|m| m.strip_prefix(": ")).unwrap_or(error.message())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::chain::sources::Plan;
+    use crate::chain::testing::{not_configured, plan, Scratch};
+    use crate::chain::SourceName;
+
+    fn endpoint(scratch: &Scratch, vars: &[(&'static str, &str)]) -> Option<String> {
+        match plan(scratch.detect(SourceName::IamRole, None, vars)) {
+            Plan::Imds { endpoint } => endpoint,
+            other => panic!("expected an Imds plan, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn instance_metadata_applies_unless_disabled_at_the_default_endpoint() {
+        let scratch = Scratch::new();
+        assert_eq!(endpoint(&scratch, &[("AWS_EC2_METADATA_DISABLED", "false")]), None);
+    }
+
+    #[test]
+    fn only_true_in_any_case_disables_it() {
+        // botocore: AWS_EC2_METADATA_DISABLED.lower() == 'true'.
+        let scratch = Scratch::new();
+        let why = not_configured(scratch.detect(SourceName::IamRole, None, &[("AWS_EC2_METADATA_DISABLED", "TRUE")]));
+        assert_eq!(why, "AWS_EC2_METADATA_DISABLED is true");
+        assert_eq!(endpoint(&scratch, &[("AWS_EC2_METADATA_DISABLED", "1")]), None);
+    }
+
+    #[test]
+    fn the_endpoint_variable_wins_over_the_profiles() {
+        let scratch = Scratch::new();
+        scratch.config("[default]\nec2_metadata_service_endpoint = http://10.0.0.1\n");
+        let on = ("AWS_EC2_METADATA_DISABLED", "false");
+        assert_eq!(endpoint(&scratch, &[on]).as_deref(), Some("http://10.0.0.1"));
+        let vars = [on, ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1338")];
+        assert_eq!(endpoint(&scratch, &vars).as_deref(), Some("http://127.0.0.1:1338"));
+    }
+}

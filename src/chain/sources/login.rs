@@ -22,3 +22,28 @@ pub(super) async fn fetch(ctx: &ChainContext, session: &str) -> Result<Credentia
     let provider = LoginCredentialsProvider::builder(session).configure(&provider_config(ctx)).build();
     delegate(SourceName::Login, &provider).await
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::chain::sources::Plan;
+    use crate::chain::testing::{not_configured, plan, Scratch};
+    use crate::chain::SourceName;
+
+    #[test]
+    fn a_login_session_applies_with_its_session() {
+        let scratch = Scratch::new();
+        scratch.config("[default]\nlogin_session = arn:aws:iam::123456789012:user/me\n");
+        match plan(scratch.detect(SourceName::Login, None, &[])) {
+            Plan::Login { session } => assert_eq!(session, "arn:aws:iam::123456789012:user/me"),
+            other => panic!("expected a Login plan, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_profile_without_login_session_does_not_apply() {
+        let scratch = Scratch::new();
+        scratch.config("[default]\nregion = eu-west-1\n");
+        let why = not_configured(scratch.detect(SourceName::Login, None, &[]));
+        assert_eq!(why, "the profile has no login_session");
+    }
+}

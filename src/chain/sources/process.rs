@@ -261,3 +261,41 @@ mod tests {
         assert_eq!(check_not_looping(None, "p").unwrap(), Vec::<String>::new());
     }
 }
+
+#[cfg(test)]
+mod detection_tests {
+    use crate::chain::sources::Plan;
+    use crate::chain::testing::{not_configured, plan, Scratch};
+    use crate::chain::SourceName;
+
+    fn process_plan(scratch: &Scratch) -> (String, Option<String>) {
+        match plan(scratch.detect(SourceName::CustomProcess, None, &[])) {
+            Plan::Process { command, account_id } => (command, account_id),
+            other => panic!("expected a Process plan, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_credential_process_applies_with_the_profiles_account_id() {
+        let scratch = Scratch::new();
+        scratch.config("[default]\ncredential_process = /opt/bin/creds --json\naws_account_id = 111122223333\n");
+        assert_eq!(process_plan(&scratch), ("/opt/bin/creds --json".to_owned(), Some("111122223333".to_owned())));
+    }
+
+    #[test]
+    fn the_credentials_files_credential_process_wins_over_the_configs() {
+        // botocore merges the credentials file's section over the config's.
+        let scratch = Scratch::new();
+        scratch.config("[default]\ncredential_process = /from/config\n");
+        scratch.credentials("[default]\ncredential_process = /from/credentials\n");
+        assert_eq!(process_plan(&scratch), ("/from/credentials".to_owned(), None));
+    }
+
+    #[test]
+    fn a_profile_without_credential_process_does_not_apply() {
+        let scratch = Scratch::new();
+        scratch.config("[default]\naws_account_id = 111122223333\n");
+        let why = not_configured(scratch.detect(SourceName::CustomProcess, None, &[]));
+        assert_eq!(why, "the profile has no credential_process");
+    }
+}

@@ -27,3 +27,43 @@ pub(super) async fn fetch(ctx: &ChainContext, profile: &str) -> Result<Credentia
         ProfileFileCredentialsProvider::builder().configure(&provider_config(ctx)).profile_name(profile).build();
     delegate(SourceName::Sso, &provider).await
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::chain::sources::Plan;
+    use crate::chain::testing::{not_configured, plan, Scratch};
+    use crate::chain::SourceName;
+
+    fn sso_profile(scratch: &Scratch) -> String {
+        match plan(scratch.detect(SourceName::Sso, None, &[("AWS_PROFILE", "dev")])) {
+            Plan::Sso { profile } => profile,
+            other => panic!("expected an Sso plan, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_sso_account_and_role_apply_for_the_selected_profile() {
+        let scratch = Scratch::new();
+        scratch.config(
+            "[profile dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Admin\n\
+             [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
+        );
+        assert_eq!(sso_profile(&scratch), "dev");
+    }
+
+    #[test]
+    fn an_sso_role_name_alone_applies_and_its_companions_are_checked_later() {
+        // botocore's SSOProvider applies when either of the two is present.
+        let scratch = Scratch::new();
+        scratch.config("[profile dev]\nsso_role_name = Admin\n");
+        assert_eq!(sso_profile(&scratch), "dev");
+    }
+
+    #[test]
+    fn an_sso_session_without_account_or_role_does_not_apply() {
+        let scratch = Scratch::new();
+        scratch.config("[profile dev]\nsso_session = corp\n[sso-session corp]\nsso_start_url = https://x/start\n");
+        let why = not_configured(scratch.detect(SourceName::Sso, None, &[("AWS_PROFILE", "dev")]));
+        assert_eq!(why, "the profile has no sso_account_id or sso_role_name");
+    }
+}

@@ -75,3 +75,86 @@ pub(super) async fn fetch(ctx: &ChainContext, config: WebIdentityConfig) -> Resu
         .build();
     delegate(SourceName::AssumeRoleWithWebIdentity, &provider).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::WebIdentityConfig;
+    use crate::chain::sources::Plan;
+    use crate::chain::testing::{broken, not_configured, plan, Scratch};
+    use crate::chain::SourceName;
+    use crate::types::error::ErrorCode;
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/web";
+
+    fn config(scratch: &Scratch, profile: Option<&str>, vars: &[(&'static str, &str)]) -> WebIdentityConfig {
+        match plan(scratch.detect(SourceName::AssumeRoleWithWebIdentity, profile, vars)) {
+            Plan::WebIdentity(config) => config,
+            other => panic!("expected a WebIdentity plan, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_variables_configure_the_token_file_role_and_session_name() {
+        let scratch = Scratch::new();
+        let vars =
+            [("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/token"), ("AWS_ROLE_ARN", ROLE), ("AWS_ROLE_SESSION_NAME", "pod")];
+        let config = config(&scratch, None, &vars);
+        assert_eq!(config.token_file, std::path::Path::new("/var/token"));
+        assert_eq!(config.role_arn, ROLE);
+        assert_eq!(config.session_name, "pod");
+    }
+
+    #[test]
+    fn a_token_file_without_a_role_is_invalid_config() {
+        // botocore's AssumeRoleWithWebIdentityProvider raises InvalidConfigError.
+        let scratch = Scratch::new();
+        let error = broken(scratch.detect(
+            SourceName::AssumeRoleWithWebIdentity,
+            None,
+            &[("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/token")],
+        ));
+        assert_eq!(error.code(), ErrorCode::InvalidConfig);
+        assert_eq!(error.source_name(), Some("assume-role-with-web-identity"));
+        assert!(error.message().contains("no role ARN: set role_arn in the profile or AWS_ROLE_ARN"), "{error:?}");
+    }
+
+    #[test]
+    fn the_profile_configures_it_with_a_generated_session_name() {
+        let scratch = Scratch::new();
+        scratch.config(&format!("[default]\nweb_identity_token_file = /p/token\nrole_arn = {ROLE}\n"));
+        let config = config(&scratch, None, &[]);
+        assert_eq!(config.token_file, std::path::Path::new("/p/token"));
+        assert_eq!(config.role_arn, ROLE);
+        assert!(config.session_name.starts_with("credchain-session-"), "{}", config.session_name);
+    }
+
+    #[test]
+    fn each_variable_wins_over_its_profile_key() {
+        // botocore's _get_config: the variable, else the profile, key by key.
+        let scratch = Scratch::new();
+        scratch.config("[default]\nweb_identity_token_file = /p/token\nrole_arn = arn:aws:iam::1:role/profile\n");
+        let config = config(&scratch, None, &[("AWS_ROLE_ARN", ROLE)]);
+        assert_eq!(config.token_file, std::path::Path::new("/p/token"));
+        assert_eq!(config.role_arn, ROLE);
+    }
+
+    #[test]
+    fn a_profile_named_by_the_caller_ignores_the_variables() {
+        // botocore disables the environment for a profile passed to the session.
+        let scratch = Scratch::new();
+        scratch.credentials("[dev]\naws_access_key_id = AKIA\naws_secret_access_key = s\n");
+        let vars = [("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/token"), ("AWS_ROLE_ARN", ROLE)];
+        let why = not_configured(scratch.detect(SourceName::AssumeRoleWithWebIdentity, Some("dev"), &vars));
+        assert_eq!(why, "no web identity token file is configured");
+    }
+
+    #[test]
+    fn an_empty_token_file_variable_hides_the_profiles_token_file() {
+        // botocore tests `key in os.environ`, then `if not token_path`.
+        let scratch = Scratch::new();
+        scratch.config(&format!("[default]\nweb_identity_token_file = /p/token\nrole_arn = {ROLE}\n"));
+        let vars = [("AWS_WEB_IDENTITY_TOKEN_FILE", "")];
+        let why = not_configured(scratch.detect(SourceName::AssumeRoleWithWebIdentity, None, &vars));
+        assert_eq!(why, "no web identity token file is configured");
+    }
+}

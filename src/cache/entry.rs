@@ -16,11 +16,15 @@ use super::snapshot::Snapshot;
 use super::state::{Failure, State};
 use super::timing::{backoff, schedule, Schedule};
 use crate::chain::{Environment, Fingerprint};
+use crate::support::block::{self, Abandoned};
 use crate::support::log;
 use crate::support::sync::Mutex;
 use crate::types::credentials::{mask_access_key, unix_seconds};
 use crate::types::error::{Error, ErrorCode, Result};
 use crate::types::text::escape_name;
+
+/// What a caller hears when the fetch it waits for will never land.
+const ABANDONED: &str = "the credentials fetch was abandoned (a bug, or the runtime stopped)";
 
 /// One profile's entry.
 pub struct Entry {
@@ -118,12 +122,14 @@ impl Entry {
 
     fn fetch_and_wait(self: &Arc<Self>, environment: Arc<Environment>) -> Result<Arc<Snapshot>> {
         let timeout = self.context.settings.call_timeout;
-        // The condition variable's deadline is the real clock's: a test
-        // clock moves time for the entry's decisions, not for waiting.
+        // The deadline is the real clock's: a test clock moves time for the
+        // entry's decisions, not for waiting.
         let deadline = Instant::now() + timeout;
-        match self.join_flight(environment).wait_until(deadline) {
-            Some(result) => result,
-            None => Err(Error::new(
+        let flight = self.join_flight(environment);
+        let (_, handle) = self.context.runtime.handle();
+        match block::run_until(&handle, async move { flight.landed().await }, deadline) {
+            Ok(result) => result,
+            Err(Abandoned::DeadlinePassed) => Err(Error::new(
                 ErrorCode::Timeout,
                 format!(
                     "timed out after {} ms waiting for credentials for profile {}",
@@ -131,6 +137,7 @@ impl Entry {
                     self.display_name()
                 ),
             )),
+            Err(Abandoned::RuntimeStopped) => Err(Error::internal(ABANDONED)),
         }
     }
 
@@ -352,8 +359,7 @@ impl Drop for Landing<'_> {
     fn drop(&mut self) {
         if !self.landed {
             self.entry.clear_flight(self.flight);
-            self.flight
-                .land(Err(Error::internal("the credentials fetch was abandoned (a bug, or the runtime stopped)")));
+            self.flight.land(Err(Error::internal(ABANDONED)));
         }
     }
 }

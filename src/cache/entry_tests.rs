@@ -12,9 +12,12 @@ use tokio::sync::Semaphore;
 
 use super::context::{Clock, Context, Resolver, Resolving};
 use super::entry::Entry;
+use super::flight::Flight;
 use super::settings::Settings;
+use super::snapshot::Snapshot;
 use super::{generation_counter, Cache};
 use crate::chain::{Environment, Fingerprint, Resolution};
+use crate::support::block;
 use crate::support::runtime::RuntimeSlot;
 use crate::types::credentials::Credentials;
 use crate::types::error::{Error, ErrorCode};
@@ -264,11 +267,17 @@ fn failures_in_a_row_count_their_attempts_and_back_off_longer() {
     assert!(back_offs.iter().all(|d| *d <= Duration::from_secs(15)), "capped at 15 s: {back_offs:?}");
 }
 
+/// Waits (at most 2 s) for `flight` to land, as a caller would.
+fn wait_for(b: &Bench, flight: Arc<Flight>) -> Result<Arc<Snapshot>, Error> {
+    let (_, handle) = b.runtime.handle();
+    block::run_until(&handle, async move { flight.landed().await }, Instant::now() + Duration::from_secs(2))
+        .expect("the fetch lands")
+}
+
 /// Re-resolves as the refresher does when static inputs changed, and waits.
 fn resolve_again(b: &Bench) -> Result<String, ErrorCode> {
-    let landed =
-        b.entry.join_flight(Arc::new(Environment::of(&[]))).wait_until(Instant::now() + Duration::from_secs(2));
-    landed.expect("the fetch lands").map(|s| s.credentials().access_key_id.clone()).map_err(|e| e.code())
+    let flight = b.entry.join_flight(Arc::new(Environment::of(&[])));
+    wait_for(b, flight).map(|s| s.credentials().access_key_id.clone()).map_err(|e| e.code())
 }
 
 #[test]
@@ -312,7 +321,7 @@ fn an_invalidation_during_a_fetch_keeps_that_fetch_from_being_stored() {
     }
     b.entry.invalidate();
     gate.add_permits(1);
-    let landed = flight.wait_until(Instant::now() + Duration::from_secs(2)).unwrap().unwrap();
+    let landed = wait_for(&b, flight).unwrap();
     assert_eq!(landed.credentials().access_key_id, "AKID1", "its waiters still get their answer");
     assert!(b.entry.state().snapshot.is_none(), "but it must not overwrite the emptied state");
     gate.add_permits(1);

@@ -1,28 +1,27 @@
-//! One fetch in progress, shared by everyone who needs its result: callers
-//! on any thread wait on a condition variable with a deadline, the
-//! background refresher awaits it asynchronously.
+//! One fetch in progress, shared by everyone who needs its result: the
+//! background refresher awaits it, and a caller's thread waits for it with
+//! a deadline through `support::block::run_until`, the one way the library
+//! blocks a thread on async work.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use tokio::sync::Notify;
 
 use super::snapshot::Snapshot;
-use crate::support::sync::checked::{Condvar, Mutex};
+use crate::support::sync::checked::Mutex;
 use crate::types::error::Result;
 
 /// A fetch's eventual result.
 pub struct Flight {
     runtime_epoch: u64,
     result: Mutex<Option<Result<Arc<Snapshot>>>>,
-    landed: Condvar,
-    landed_async: Notify,
+    landed: Notify,
 }
 
 impl Flight {
     /// A flight whose fetch runs on the runtime of `runtime_epoch`.
     pub fn new(runtime_epoch: u64) -> Self {
-        Flight { runtime_epoch, result: Mutex::new(None), landed: Condvar::new(), landed_async: Notify::new() }
+        Flight { runtime_epoch, result: Mutex::new(None), landed: Notify::new() }
     }
 
     /// The runtime the fetch runs on; a flight from an older runtime (the
@@ -34,25 +33,15 @@ impl Flight {
     /// Delivers the result to every waiter.
     pub fn land(&self, result: Result<Arc<Snapshot>>) {
         *self.result.lock() = Some(result);
-        self.landed.notify_all();
-        self.landed_async.notify_waiters();
+        self.landed.notify_waiters();
     }
 
-    /// Blocks until the result lands or `deadline` passes (`None`).
-    pub fn wait_until(&self, deadline: Instant) -> Option<Result<Arc<Snapshot>>> {
-        let mut result = self.result.lock();
-        while result.is_none() {
-            if self.landed.wait_until(&mut result, deadline).timed_out() {
-                return result.clone();
-            }
-        }
-        result.clone()
-    }
-
-    /// Waits asynchronously for the result (used on the runtime).
+    /// Waits for the result.
     pub async fn landed(&self) -> Result<Arc<Snapshot>> {
         loop {
-            let notified = self.landed_async.notified();
+            // Registered before the result is checked, so that a landing in
+            // between still wakes this waiter.
+            let notified = self.landed.notified();
             if let Some(result) = self.result.lock().clone() {
                 return result;
             }
@@ -62,13 +51,13 @@ impl Flight {
 }
 
 /// Model checks of the hand-off (`scripts/loom`): whatever the interleaving
-/// of `land` with a blocking or an asynchronous waiter, no waiter misses the
+/// of `land` with the waiters, no waiter misses the
 /// result (a lost wake-up would hang the model, which loom reports as a
 /// deadlock).
 #[cfg(all(test, credchain_loom))]
 mod loom_tests {
     use super::*;
-    use std::time::{Duration, SystemTime};
+    use std::time::SystemTime;
 
     use loom::thread;
 
@@ -96,18 +85,6 @@ mod loom_tests {
     }
 
     #[test]
-    fn loom_a_blocking_waiter_gets_the_result() {
-        model(|| {
-            let flight = Arc::new(Flight::new(1));
-            let lander = land_on_another_thread(&flight);
-            let far = Instant::now() + Duration::from_secs(3600);
-            let result = flight.wait_until(far).expect("a wait with a far deadline ends with the result");
-            assert_eq!(landed_key(&result), "AKIDFLIGHT");
-            lander.join().unwrap();
-        });
-    }
-
-    #[test]
     fn loom_an_async_waiter_gets_the_result() {
         model(|| {
             let flight = Arc::new(Flight::new(1));
@@ -119,7 +96,7 @@ mod loom_tests {
     }
 
     #[test]
-    fn loom_blocking_and_async_waiters_together() {
+    fn loom_two_waiters_on_two_threads_both_get_the_result() {
         model(|| {
             let flight = Arc::new(Flight::new(1));
             let waiter = {
@@ -130,24 +107,10 @@ mod loom_tests {
                 })
             };
             let lander = land_on_another_thread(&flight);
-            let result = flight.wait_until(Instant::now() + Duration::from_secs(3600)).expect("the result");
+            let result = loom::future::block_on(flight.landed());
             assert_eq!(landed_key(&result), "AKIDFLIGHT");
             lander.join().unwrap();
             waiter.join().unwrap();
-        });
-    }
-
-    /// A deadline already past: the waiter gives up at once, with the
-    /// result if it has landed, and never blocks.
-    #[test]
-    fn loom_a_passed_deadline_returns_whatever_is_there() {
-        model(|| {
-            let flight = Arc::new(Flight::new(1));
-            let lander = land_on_another_thread(&flight);
-            if let Some(result) = flight.wait_until(Instant::now()) {
-                assert_eq!(landed_key(&result), "AKIDFLIGHT");
-            }
-            lander.join().unwrap();
         });
     }
 }

@@ -23,6 +23,17 @@
 #define CREDCHAIN_MAX_STRING_BYTES 4096
 
 /*
+ The ABI's major version: copies of the library, and bindings, with the
+ same major can work together; a new major breaks a function or a type.
+ */
+#define CREDCHAIN_ABI_MAJOR 1
+
+/*
+ The ABI's minor version: grows when functions are added.
+ */
+#define CREDCHAIN_ABI_MINOR 0
+
+/*
  Result of every fallible call. `CREDCHAIN_OK` is 0; the other numbers are
  stable and never reused.
  */
@@ -159,6 +170,16 @@ typedef struct credchain_credentials {
  */
 typedef void (*credchain_log_callback)(credchain_log_level level, const char *message);
 
+/*
+ Receives log messages for one subscription, with the subscriber's
+ `userdata`. Called from any thread, including the library's own runtime
+ thread, possibly concurrently; `message` is valid only during the call.
+ It must return quickly and must not call back into credchain.
+ */
+typedef void (*credchain_log_subscriber)(credchain_log_level level,
+                                         const char *message,
+                                         void *userdata);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -270,22 +291,58 @@ const char *credchain_error_source(const struct credchain_error *error);
 void credchain_error_free(struct credchain_error *error);
 
 /*
+ The ABI version of this library: `CREDCHAIN_ABI_MAJOR << 16 |
+ CREDCHAIN_ABI_MINOR`. A binding or a driver compares the major with the
+ header it was built with before calling anything else.
+ */
+uint32_t credchain_abi_version(void);
+
+/*
  The library's version, "MAJOR.MINOR.PATCH", in static storage. Matches
  the `CREDCHAIN_VERSION_*` macros of the header it was built with.
  */
 const char *credchain_version(void);
 
 /*
- Installs `callback` for messages up to `max_level` (a
+ Installs `callback`, the one replaceable log callback, for messages up to
+ `max_level` (a
  `credchain_log_level`; larger numbers mean TRACE); NULL turns logging
  off. Returns once calls into the previous callback have finished (at
  most a second), so a host may unload its logging afterwards (a Python
  interpreter at exit). The callback runs on any thread, including the library's runtime
  thread, possibly concurrently; it must be quick and must not call
  credchain. Messages say what was refreshed, from which source and when
- the next refresh is due; they never contain secrets.
+ the next refresh is due; they never contain secrets. Subscriptions
+ (`credchain_log_subscribe`) are not affected: a host that shares the
+ process with others should subscribe instead.
  */
 credchain_result credchain_set_log_callback(uint32_t max_level, credchain_log_callback callback);
+
+/*
+ Subscribes `callback` to messages up to `max_level` (a
+ `credchain_log_level`, `CREDCHAIN_LOG_ERROR` to `CREDCHAIN_LOG_TRACE`;
+ larger numbers mean TRACE), called with `userdata`. On success
+ `*subscription` receives the handle for `credchain_log_unsubscribe`.
+
+ Each host in a process (a Python plugin, a JVM, a C driver) subscribes
+ on its own, at its own level; unsubscribing one silences only that one.
+ The callback runs on any thread, including the library's runtime
+ thread, possibly concurrently; it must be quick and must not call
+ credchain. `userdata` is never dereferenced by the library.
+ */
+credchain_result credchain_log_subscribe(uint32_t max_level,
+                                         credchain_log_subscriber callback,
+                                         void *userdata,
+                                         uint64_t *subscription,
+                                         struct credchain_error **error);
+
+/*
+ Ends subscription `subscription`. Returns once calls into its callback
+ have finished (at most a second), so a host may unload its logging
+ afterwards. An unknown or already ended subscription is
+ `CREDCHAIN_INVALID_ARGUMENT`. Must not be called from a log callback.
+ */
+credchain_result credchain_log_unsubscribe(uint64_t subscription, struct credchain_error **error);
 
 /*
  Stops the library's background runtime, waiting up to one second for

@@ -22,7 +22,7 @@ pub mod shell;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-pub use report::{Pitfall, Report, Severity, Status, SCHEMA_VERSION};
+pub use report::{LibraryCopyReport, Pitfall, Report, Severity, Status, SCHEMA_VERSION};
 
 use crate::chain::context::expand_home;
 use crate::chain::environment::EnvVars;
@@ -310,6 +310,7 @@ fn build_report(walk: &Walk, pitfalls: Vec<Pitfall>, now: SystemTime) -> Report 
         credentials,
         error: walk.error.as_ref().map(ErrorReport::from),
         pitfalls,
+        library_copies: None,
     }
 }
 

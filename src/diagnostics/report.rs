@@ -36,6 +36,24 @@ pub struct Report {
     pub error: Option<ErrorReport>,
     /// Every pitfall found, errors first.
     pub pitfalls: Vec<Pitfall>,
+    /// Every copy of the library loaded in the process, in load order, when
+    /// the report comes through the C ABI (the command has no such list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub library_copies: Option<Vec<LibraryCopyReport>>,
+}
+
+/// One copy of the library in the process.
+#[derive(Clone, Debug, Serialize)]
+pub struct LibraryCopyReport {
+    /// The file it was loaded from.
+    pub path: String,
+    /// Its package version.
+    pub version: String,
+    /// Its ABI version, `MAJOR.MINOR`.
+    pub abi: String,
+    /// Whether it serves the process (every copy of its ABI major forwards
+    /// its calls to it; the report comes from the serving copy).
+    pub serving: bool,
 }
 
 impl Report {

@@ -31,6 +31,7 @@ pub extern "C" fn credchain_get_credentials(
     out: *mut *const credchain_credentials,
     error: *mut *mut credchain_error,
 ) -> credchain_result {
+    super::copies::forward!(get_credentials(profile, out, error));
     guarded(error, || {
         let out = out_pointer(out, "out")?;
         let profile = optional_str(profile, "profile")?;
@@ -49,6 +50,7 @@ pub extern "C" fn credchain_get_credentials(
 /// credentials are still held elsewhere is refused and logged.
 #[no_mangle]
 pub extern "C" fn credchain_free_credentials(credentials: *const credchain_credentials) {
+    super::copies::forward!(free_credentials(credentials));
     if credentials.is_null() {
         return;
     }
@@ -64,6 +66,7 @@ pub extern "C" fn credchain_free_credentials(credentials: *const credchain_crede
 /// just failed with an expired-token error.
 #[no_mangle]
 pub extern "C" fn credchain_invalidate(profile: *const c_char, error: *mut *mut credchain_error) -> credchain_result {
+    super::copies::forward!(invalidate(profile, error));
     guarded(error, || {
         let profile = optional_str(profile, "profile")?;
         api::invalidate(profile);
@@ -79,6 +82,7 @@ pub extern "C" fn credchain_invalidate(profile: *const c_char, error: *mut *mut 
 /// `credchain_invalidate` for profiles that must see the change at once.
 #[no_mangle]
 pub extern "C" fn credchain_reload_environment() {
+    super::copies::forward!(reload_environment());
     guarded_infallible((), api::reload_environment)
 }
 
@@ -88,5 +92,6 @@ pub extern "C" fn credchain_reload_environment() {
 /// address is valid for the life of the process; read it atomically.
 #[no_mangle]
 pub extern "C" fn credchain_generation_counter() -> *const u64 {
+    super::copies::forward!(generation_counter());
     api::generation_counter().as_ptr()
 }

@@ -35,10 +35,12 @@ pub extern "C" fn credchain_diagnose(
     json: *mut *mut c_char,
     error: *mut *mut credchain_error,
 ) -> credchain_result {
+    super::copies::forward!(diagnose(profile, json, error));
     guarded(error, || {
         let json = out_pointer(json, "json")?;
         let profile = optional_str(profile, "profile")?;
-        let report = api::diagnose(profile)?;
+        let mut report = api::diagnose(profile)?;
+        report.library_copies = Some(super::copies::loaded_copies().iter().map(|c| c.report()).collect());
         write_string(json, &crate::diagnostics::render::to_json(&report))
     })
 }

@@ -8,6 +8,7 @@ use super::types::{credchain_error, credchain_result};
 /// The error's code; `CREDCHAIN_INVALID_ARGUMENT` for NULL.
 #[no_mangle]
 pub extern "C" fn credchain_error_code(error: *const credchain_error) -> credchain_result {
+    super::copies::forward!(error_code(error));
     // SAFETY: a non-NULL pointer comes from this library and is not freed.
     match unsafe { error.as_ref() } {
         Some(error) => error.code,
@@ -19,6 +20,7 @@ pub extern "C" fn credchain_error_code(error: *const credchain_error) -> credcha
 /// NULL for NULL. Never contains a secret.
 #[no_mangle]
 pub extern "C" fn credchain_error_message(error: *const credchain_error) -> *const c_char {
+    super::copies::forward!(error_message(error));
     // SAFETY: as above.
     match unsafe { error.as_ref() } {
         Some(error) => error.message.as_ptr(),
@@ -30,6 +32,7 @@ pub extern "C" fn credchain_error_message(error: *const credchain_error) -> *con
 /// NULL when the failure belongs to no single source. Static storage.
 #[no_mangle]
 pub extern "C" fn credchain_error_source(error: *const credchain_error) -> *const c_char {
+    super::copies::forward!(error_source(error));
     // SAFETY: as above.
     match unsafe { error.as_ref() }.and_then(|e| e.source) {
         Some(source) => source.as_ptr(),
@@ -40,6 +43,7 @@ pub extern "C" fn credchain_error_source(error: *const credchain_error) -> *cons
 /// Releases an error. Accepts NULL.
 #[no_mangle]
 pub extern "C" fn credchain_error_free(error: *mut credchain_error) {
+    super::copies::forward!(error_free(error));
     if error.is_null() {
         return;
     }

@@ -23,6 +23,7 @@ pub(crate) fn write_string(out: *mut *mut c_char, text: &str) -> Result<()> {
 /// memory is freed: tokens are secrets.
 #[no_mangle]
 pub extern "C" fn credchain_string_free(string: *mut c_char) {
+    super::copies::forward!(string_free(string));
     if string.is_null() {
         return;
     }

@@ -34,6 +34,7 @@ pub extern "C" fn credchain_rds_auth_token(
     token: *mut *mut c_char,
     error: *mut *mut credchain_error,
 ) -> credchain_result {
+    super::copies::forward!(rds_auth_token(profile, hostname, port, username, region, signing_time, token, error));
     guarded(error, || {
         let out = out_pointer(token, "token")?;
         let profile = optional_str(profile, "profile")?;
@@ -66,6 +67,7 @@ pub extern "C" fn credchain_dsql_auth_token(
     token: *mut *mut c_char,
     error: *mut *mut credchain_error,
 ) -> credchain_result {
+    super::copies::forward!(dsql_auth_token(profile, hostname, region, admin, signing_time, token, error));
     guarded(error, || {
         let out = out_pointer(token, "token")?;
         let profile = optional_str(profile, "profile")?;

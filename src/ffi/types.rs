@@ -8,6 +8,12 @@ use crate::support::log::LogLevel;
 use crate::types::error::{Error, ErrorCode};
 use crate::types::source::SourceName;
 
+/// The ABI's major version: copies of the library, and bindings, with the
+/// same major can work together; a new major breaks a function or a type.
+pub const CREDCHAIN_ABI_MAJOR: u32 = 1;
+/// The ABI's minor version: grows when functions are added.
+pub const CREDCHAIN_ABI_MINOR: u32 = 0;
+
 /// Result of every fallible call. `CREDCHAIN_OK` is 0; the other numbers are
 /// stable and never reused.
 #[repr(u32)]
@@ -132,6 +138,14 @@ impl From<&Error> for credchain_error {
 /// the call. It must return quickly and must not call back into credchain.
 #[allow(non_camel_case_types)]
 pub type credchain_log_callback = Option<unsafe extern "C" fn(level: credchain_log_level, message: *const c_char)>;
+
+/// Receives log messages for one subscription, with the subscriber's
+/// `userdata`. Called from any thread, including the library's own runtime
+/// thread, possibly concurrently; `message` is valid only during the call.
+/// It must return quickly and must not call back into credchain.
+#[allow(non_camel_case_types)]
+pub type credchain_log_subscriber =
+    Option<unsafe extern "C" fn(level: credchain_log_level, message: *const c_char, userdata: *mut std::ffi::c_void)>;
 
 /// botocore's method name of `source` as a static C string, for the C view.
 pub(crate) fn source_cstr(source: SourceName) -> &'static CStr {

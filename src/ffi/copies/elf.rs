@@ -1,0 +1,212 @@
+//! Finds a defined symbol in a loaded object by reading its dynamic symbol
+//! table in memory, through the GNU hash table (or the older SysV one): a
+//! lookup that asks nothing of the loader.
+
+/// `Elf64_Dyn`.
+#[repr(C)]
+struct Dyn {
+    tag: i64,
+    value: u64,
+}
+
+/// `Elf64_Sym`.
+#[repr(C)]
+struct Sym {
+    name: u32,
+    info: u8,
+    other: u8,
+    section: u16,
+    value: u64,
+    size: u64,
+}
+
+const DT_NULL: i64 = 0;
+const DT_HASH: i64 = 4;
+const DT_STRTAB: i64 = 5;
+const DT_SYMTAB: i64 = 6;
+const DT_GNU_HASH: i64 = 0x6fff_fef5;
+const PT_DYNAMIC: u32 = 2;
+const SHN_UNDEF: u16 = 0;
+
+/// The tables a lookup needs, at their addresses in memory.
+struct Tables {
+    symbols: *const Sym,
+    strings: *const u8,
+    gnu_hash: Option<*const u32>,
+    sysv_hash: Option<*const u32>,
+}
+
+/// The address of `name` if the object of `info` defines it.
+///
+/// # Safety
+///
+/// `info` describes an object that stays mapped during the call (inside a
+/// `dl_iterate_phdr` callback).
+pub unsafe fn find_symbol(info: &libc::dl_phdr_info, name: &[u8]) -> Option<usize> {
+    // SAFETY: by the contract.
+    let tables = unsafe { tables(info)? };
+    // SAFETY: the tables belong to the mapped object.
+    let symbol = unsafe {
+        match (tables.gnu_hash, tables.sysv_hash) {
+            (Some(hash), _) => gnu_lookup(&tables, hash, name),
+            (None, Some(hash)) => sysv_lookup(&tables, hash, name),
+            (None, None) => None,
+        }
+    }?;
+    (symbol.section != SHN_UNDEF && symbol.value != 0).then(|| info.dlpi_addr as usize + symbol.value as usize)
+}
+
+/// Reads the object's dynamic section.
+unsafe fn tables(info: &libc::dl_phdr_info) -> Option<Tables> {
+    if info.dlpi_phdr.is_null() {
+        return None;
+    }
+    // SAFETY: the loader's program headers of a mapped object.
+    let headers = unsafe { std::slice::from_raw_parts(info.dlpi_phdr, info.dlpi_phnum as usize) };
+    let dynamic = headers.iter().find(|h| h.p_type == PT_DYNAMIC)?;
+    let base = info.dlpi_addr as usize;
+    // The loader relocates these entries in place for most objects, but not
+    // for all (the vDSO's are read-only): an address below the object's
+    // base is still an offset.
+    let address = |value: u64| if (value as usize) < base { base + value as usize } else { value as usize };
+    let mut entry = (base + dynamic.p_vaddr as usize) as *const Dyn;
+    let (mut symbols, mut strings, mut gnu_hash, mut sysv_hash) = (0, 0, None, None);
+    loop {
+        // SAFETY: the dynamic section ends with DT_NULL.
+        let Dyn { tag, value } = unsafe { entry.read() };
+        match tag {
+            DT_NULL => break,
+            DT_SYMTAB => symbols = address(value),
+            DT_STRTAB => strings = address(value),
+            DT_GNU_HASH => gnu_hash = Some(address(value) as *const u32),
+            DT_HASH => sysv_hash = Some(address(value) as *const u32),
+            _ => {}
+        }
+        // SAFETY: still inside the section (DT_NULL not reached).
+        entry = unsafe { entry.add(1) };
+    }
+    (symbols != 0 && strings != 0).then_some(Tables {
+        symbols: symbols as *const Sym,
+        strings: strings as *const u8,
+        gnu_hash,
+        sysv_hash,
+    })
+}
+
+/// Whether symbol `symbol`'s name is `name`.
+unsafe fn named(tables: &Tables, symbol: &Sym, name: &[u8]) -> bool {
+    // SAFETY: names are NUL-terminated strings of the string table.
+    let stored = unsafe { std::ffi::CStr::from_ptr(tables.strings.add(symbol.name as usize).cast()) };
+    stored.to_bytes() == name
+}
+
+fn gnu_hash(name: &[u8]) -> u32 {
+    name.iter().fold(5381u32, |h, &c| h.wrapping_mul(33).wrapping_add(c as u32))
+}
+
+/// The GNU hash table: buckets of symbol indexes, chains of hashes whose
+/// lowest bit ends a chain.
+unsafe fn gnu_lookup<'a>(tables: &'a Tables, table: *const u32, name: &[u8]) -> Option<&'a Sym> {
+    // SAFETY: the header is four words, then the bloom filter (64-bit
+    // words), the buckets and the chains.
+    unsafe {
+        let buckets_count = table.read();
+        let symbol_offset = table.add(1).read();
+        let bloom_words = table.add(2).read() as usize;
+        if buckets_count == 0 {
+            return None;
+        }
+        let buckets = table.add(4 + bloom_words * 2);
+        let chains = buckets.add(buckets_count as usize);
+        let hash = gnu_hash(name);
+        let mut index = buckets.add((hash % buckets_count) as usize).read();
+        if index < symbol_offset {
+            return None;
+        }
+        loop {
+            let chained = chains.add((index - symbol_offset) as usize).read();
+            let symbol = &*tables.symbols.add(index as usize);
+            if (chained | 1) == (hash | 1) && named(tables, symbol, name) {
+                return Some(symbol);
+            }
+            if chained & 1 == 1 {
+                return None;
+            }
+            index += 1;
+        }
+    }
+}
+
+fn sysv_hash(name: &[u8]) -> u32 {
+    name.iter().fold(0u32, |h, &c| {
+        let h = (h << 4).wrapping_add(c as u32);
+        let high = h & 0xf000_0000;
+        (h ^ (high >> 24)) & !high
+    })
+}
+
+/// The SysV hash table: bucket count, chain count, buckets, chains.
+unsafe fn sysv_lookup<'a>(tables: &'a Tables, table: *const u32, name: &[u8]) -> Option<&'a Sym> {
+    // SAFETY: the layout of DT_HASH.
+    unsafe {
+        let buckets_count = table.read();
+        let chains_count = table.add(1).read();
+        if buckets_count == 0 {
+            return None;
+        }
+        let buckets = table.add(2);
+        let chains = buckets.add(buckets_count as usize);
+        let mut index = buckets.add((sysv_hash(name) % buckets_count) as usize).read();
+        while index != 0 && index < chains_count {
+            let symbol = &*tables.symbols.add(index as usize);
+            if named(tables, symbol, name) {
+                return Some(symbol);
+            }
+            index = chains.add(index as usize).read();
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::c_void;
+
+    /// Looks `name` up in every loaded object; the addresses found.
+    fn everywhere(name: &'static [u8]) -> Vec<usize> {
+        unsafe extern "C" fn visit(info: *mut libc::dl_phdr_info, _: usize, data: *mut c_void) -> i32 {
+            let (found, name) = unsafe { &mut *(data as *mut (Vec<usize>, &[u8])) };
+            if let Some(address) = unsafe { find_symbol(&*info, name) } {
+                found.push(address);
+            }
+            0
+        }
+        let mut state: (Vec<usize>, &[u8]) = (Vec::new(), name);
+        unsafe { libc::dl_iterate_phdr(Some(visit), (&mut state as *mut (Vec<usize>, &[u8])).cast()) };
+        state.0
+    }
+
+    #[test]
+    fn libc_functions_are_found_where_the_loader_finds_them() {
+        let found = everywhere(b"getpid");
+        assert!(
+            found.contains(&(libc::getpid as *const () as usize)),
+            "{found:x?} vs {:x}",
+            libc::getpid as *const () as usize
+        );
+    }
+
+    #[test]
+    fn a_name_no_object_defines_is_found_nowhere() {
+        assert!(everywhere(b"credchain_no_such_symbol_anywhere").is_empty());
+    }
+
+    #[test]
+    fn the_hash_functions_match_the_elf_specifications() {
+        // Values from the GNU and SysV ABIs' reference implementations.
+        assert_eq!(gnu_hash(b""), 5381);
+        assert_eq!(gnu_hash(b"printf"), 0x156b_2bb8);
+        assert_eq!(sysv_hash(b"printf"), 0x0779_05a6);
+    }
+}

@@ -1,0 +1,177 @@
+/*
+ * A host with two copies of libcredchain loaded from two files
+ * (dlopen, RTLD_LOCAL), as when two drivers each ship their own.
+ *
+ *   two_copies COPY_A COPY_B race ROUNDS   8 threads, 4 per copy, start their
+ *                                          first calls together; then each
+ *                                          round invalidates through one copy
+ *                                          and races again
+ *   two_copies COPY_A COPY_B fork          the child of a fork still has one
+ *                                          serving copy
+ *   two_copies COPY_A COPY_B apart         copies that cannot share (another
+ *                                          ABI major): each its own cache
+ *   two_copies COPY_A COPY_B diagnose      prints credchain_diagnose's JSON
+ *
+ * The credential source is a credential_process that counts its runs
+ * (tests/copies/test_copies.py); every access key seen is printed as
+ * "key A|B KEY" so that the test can count distinct keys.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "credchain.h"
+
+typedef struct {
+    const char *name;
+    void *handle;
+    credchain_result (*get)(const char *, const struct credchain_credentials **, struct credchain_error **);
+    void (*free_credentials)(const struct credchain_credentials *);
+    credchain_result (*invalidate)(const char *, struct credchain_error **);
+    credchain_result (*diagnose)(const char *, char **, struct credchain_error **);
+    void (*string_free)(char *);
+    const char *(*error_message)(const struct credchain_error *);
+    void (*error_free)(struct credchain_error *);
+} copy;
+
+static void *need(void *handle, const char *symbol) {
+    void *found = dlsym(handle, symbol);
+    if (!found) {
+        fprintf(stderr, "missing %s: %s\n", symbol, dlerror());
+        exit(2);
+    }
+    return found;
+}
+
+static copy open_copy(const char *name, const char *path) {
+    copy c = {.name = name};
+    c.handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!c.handle) {
+        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+        exit(2);
+    }
+    *(void **)&c.get = need(c.handle, "credchain_get_credentials");
+    *(void **)&c.free_credentials = need(c.handle, "credchain_free_credentials");
+    *(void **)&c.invalidate = need(c.handle, "credchain_invalidate");
+    *(void **)&c.diagnose = need(c.handle, "credchain_diagnose");
+    *(void **)&c.string_free = need(c.handle, "credchain_string_free");
+    *(void **)&c.error_message = need(c.handle, "credchain_error_message");
+    *(void **)&c.error_free = need(c.handle, "credchain_error_free");
+    return c;
+}
+
+/* The access key through `c`, copied into `out`; 0 on success. */
+static int key_through(const copy *c, char *out, size_t size) {
+    const struct credchain_credentials *creds = NULL;
+    struct credchain_error *error = NULL;
+    if (c->get(NULL, &creds, &error) != CREDCHAIN_OK) {
+        fprintf(stderr, "copy %s: %s\n", c->name, c->error_message(error));
+        c->error_free(error);
+        return 1;
+    }
+    snprintf(out, size, "%s", creds->access_key_id);
+    c->free_credentials(creds);
+    return 0;
+}
+
+#define THREADS 8
+static copy copies[2];
+static pthread_barrier_t start;
+static char seen[THREADS][64];
+
+static void *caller(void *arg) {
+    intptr_t index = (intptr_t)arg;
+    pthread_barrier_wait(&start);
+    if (key_through(&copies[index % 2], seen[index], sizeof seen[index]) != 0) {
+        seen[index][0] = '\0';
+    }
+    return NULL;
+}
+
+/* 8 threads call at once, half through each copy; all must see one key. */
+static int race_once(void) {
+    pthread_t threads[THREADS];
+    pthread_barrier_init(&start, NULL, THREADS);
+    for (intptr_t i = 0; i < THREADS; i++) pthread_create(&threads[i], NULL, caller, (void *)i);
+    for (int i = 0; i < THREADS; i++) pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&start);
+    for (int i = 0; i < THREADS; i++) {
+        if (seen[i][0] == '\0' || strcmp(seen[i], seen[0]) != 0) {
+            fprintf(stderr, "thread %d saw '%s', thread 0 '%s'\n", i, seen[i], seen[0]);
+            return 1;
+        }
+    }
+    printf("key race %s\n", seen[0]);
+    return 0;
+}
+
+static int race(int rounds) {
+    for (int round = 0; round < rounds; round++) {
+        if (race_once() != 0) return 1;
+        struct credchain_error *error = NULL;
+        if (copies[round % 2].invalidate(NULL, &error) != CREDCHAIN_OK) return 1;
+    }
+    return 0;
+}
+
+static int print_keys(const char *who) {
+    char a[64], b[64];
+    if (key_through(&copies[0], a, sizeof a) || key_through(&copies[1], b, sizeof b)) return 1;
+    printf("%s key A %s\n%s key B %s\n", who, a, who, b);
+    return 0;
+}
+
+static int after_fork(void) {
+    if (print_keys("parent")) return 1;
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+        struct credchain_error *error = NULL;
+        int failed = print_keys("child");
+        failed |= copies[1].invalidate(NULL, &error) != CREDCHAIN_OK;
+        failed |= print_keys("child-after-invalidate");
+        fflush(stdout);
+        _exit(failed);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static int diagnose(void) {
+    char *json = NULL;
+    struct credchain_error *error = NULL;
+    if (copies[1].diagnose(NULL, &json, &error) != CREDCHAIN_OK) return 1;
+    printf("%s\n", json);
+    copies[1].string_free(json);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4) {
+        fprintf(stderr, "usage: %s COPY_A COPY_B race ROUNDS|fork|apart|diagnose\n", argv[0]);
+        return 2;
+    }
+    copies[0] = open_copy("A", argv[1]);
+    copies[1] = open_copy("B", argv[2]);
+    const char *mode = argv[3];
+    int status = 2;
+    if (strcmp(mode, "race") == 0) {
+        status = race(argc > 4 ? atoi(argv[4]) : 1);
+    } else if (strcmp(mode, "fork") == 0) {
+        status = after_fork();
+    } else if (strcmp(mode, "apart") == 0) {
+        status = print_keys("apart") || diagnose();
+    } else if (strcmp(mode, "diagnose") == 0) {
+        status = diagnose();
+    } else {
+        fprintf(stderr, "unknown mode %s\n", mode);
+    }
+    return status;
+}

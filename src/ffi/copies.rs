@@ -4,7 +4,7 @@
 //! Drivers ship their own copy of libcredchain (a Python wheel bundles one,
 //! the jar extracts one, a C driver links one), and each copy would
 //! otherwise run its own cache and refresh. So every copy exports its
-//! identity ([`credchain_copy_identity`]) and a table of its C functions;
+//! identity ([`super::credchain_copy_identity`]) and a table of its C functions;
 //! on its first call a copy walks the loaded objects in load order
 //! (`dl_iterate_phdr`, which every copy sees alike) and picks the first copy
 //! whose ABI major equals its own. If that is itself, it serves; otherwise

@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::time::SystemTime;
 
+use super::timing::windows;
 use crate::types::credentials::Credentials;
 use crate::types::source::SourceName;
 
@@ -53,6 +54,19 @@ impl Snapshot {
         self.credentials.expiration
     }
 
+    /// Until when a copy of these credentials kept outside the library (a
+    /// binding's) may be handed out without asking the library again: the
+    /// start of the mandatory refresh window, from which callers of the
+    /// library wait for new credentials (or get the refresh's error). `None`
+    /// for credentials that never expire: a copy of those stays good until
+    /// the generation counter moves.
+    pub fn reuse_until(&self) -> Option<SystemTime> {
+        let expires = self.expiration()?;
+        let lifetime = expires.duration_since(self.fetched_at).unwrap_or_default();
+        let (_, mandatory) = windows(lifetime);
+        Some(expires - mandatory)
+    }
+
     /// The source name.
     pub fn source(&self) -> SourceName {
         self.credentials.source
@@ -62,8 +76,8 @@ impl Snapshot {
     /// by `make` on first use. Lock-free: racing first users each make one
     /// and all but the first to publish drop theirs. One kind of view per
     /// snapshot: asking for another type is a bug and panics.
-    pub fn view<V: Any + Send + Sync>(&self, make: impl FnOnce(&Credentials) -> V) -> &V {
-        self.attachment.get_or_attach(|| make(&self.credentials))
+    pub fn view<V: Any + Send + Sync>(&self, make: impl FnOnce(&Snapshot) -> V) -> &V {
+        self.attachment.get_or_attach(|| make(self))
     }
 }
 
@@ -135,9 +149,9 @@ mod tests {
         let drops = Arc::new(AtomicUsize::new(0));
         let snapshot = sample();
         let mut made = 0;
-        let first = snapshot.view(|c| {
+        let first = snapshot.view(|s| {
             made += 1;
-            Counted(drops.clone(), c.access_key_id.clone())
+            Counted(drops.clone(), s.credentials().access_key_id.clone())
         });
         assert_eq!(first.1, "AKIDEXAMPLE");
         let again = snapshot.view(|_| -> Counted { unreachable!("made twice") });
@@ -155,7 +169,9 @@ mod tests {
             let handles: Vec<_> = (0..8)
                 .map(|_| {
                     let (snapshot, drops) = (snapshot.clone(), drops.clone());
-                    scope.spawn(move || snapshot.view(|c| Counted(drops, c.access_key_id.clone())) as *const _ as usize)
+                    scope.spawn(move || {
+                        snapshot.view(|s| Counted(drops, s.credentials().access_key_id.clone())) as *const _ as usize
+                    })
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
@@ -164,6 +180,17 @@ mod tests {
         let losers = drops.load(Ordering::SeqCst);
         drop(snapshot);
         assert_eq!(drops.load(Ordering::SeqCst), losers + 1, "the published view goes with the snapshot");
+    }
+
+    #[test]
+    fn a_copy_may_be_reused_until_the_mandatory_window() {
+        let fetched = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        let hour = std::time::Duration::from_secs(3600);
+        let expiring = Credentials::new_static(SourceName::Sso, "A", "B").with_expiration(Some(fetched + hour));
+        let snapshot = Snapshot::new(expiring, fetched);
+        // One hour: botocore's 10-minute mandatory window.
+        assert_eq!(snapshot.reuse_until(), Some(fetched + hour - std::time::Duration::from_secs(600)));
+        assert_eq!(sample().reuse_until(), None, "static credentials: until the generation moves");
     }
 
     #[test]

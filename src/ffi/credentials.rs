@@ -37,7 +37,7 @@ pub extern "C" fn credchain_get_credentials(
         let profile = optional_str(profile, "profile")?;
         // A lease on the shared snapshot itself: no copy, and no write to a
         // counter that other threads' calls share.
-        let view = instance().with_credentials(profile, |snapshot| snapshot.view(CredentialsView::new).lease())?;
+        let view = instance().with_credentials(profile, |snapshot| snapshot.view(CredentialsView::of).lease())?;
         // SAFETY: `out` was checked non-NULL; the caller owns its storage.
         unsafe { *out = view };
         Ok(())

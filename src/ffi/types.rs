@@ -110,6 +110,12 @@ pub struct credchain_credentials {
     pub source: *const c_char,
     /// Expiry in Unix seconds; 0 when the credentials never expire.
     pub expiration: i64,
+    /// Until when (Unix seconds) a copy of these credentials kept by the
+    /// caller may be used without asking again: the start of the library's
+    /// mandatory refresh window, from which the library itself would wait
+    /// for new credentials. 0 when the credentials never expire: a copy
+    /// stays good until `credchain_generation_counter` moves. (ABI 1.0.)
+    pub reuse_until: i64,
 }
 
 /// Details of a failure: a code, a message and the source it came from.

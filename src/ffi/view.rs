@@ -24,6 +24,9 @@ use zeroize::Zeroize;
 
 use super::types::{credchain_credentials, source_cstr};
 use crate::support::sync::{AtomicBool, AtomicPtr, AtomicUsize};
+use std::time::SystemTime;
+
+use crate::cache::Snapshot;
 use crate::types::credentials::{unix_seconds, Credentials};
 
 /// Copies of the C view per snapshot: enough that the threads of a busy
@@ -92,8 +95,13 @@ unsafe impl Send for CredentialsView {}
 unsafe impl Sync for CredentialsView {}
 
 impl CredentialsView {
+    /// The view of `snapshot`.
+    pub(crate) fn of(snapshot: &Snapshot) -> Self {
+        CredentialsView::new(snapshot.credentials(), snapshot.reuse_until())
+    }
+
     /// Copies `credentials` into C strings and the shards' views.
-    pub(crate) fn new(credentials: &Credentials) -> Self {
+    pub(crate) fn new(credentials: &Credentials, reuse_until: Option<SystemTime>) -> Self {
         let access_key_id = CText::new(&credentials.access_key_id);
         let secret_access_key = CText::new(&credentials.secret_access_key);
         let session_token = credentials.session_token.as_deref().map(|t| CText::new(t));
@@ -105,6 +113,7 @@ impl CredentialsView {
             account_id: account_id.as_ref().map_or(std::ptr::null(), CText::as_ptr),
             source: source_cstr(credentials.source).as_ptr(),
             expiration: credentials.expiration.map_or(0, unix_seconds),
+            reuse_until: reuse_until.map_or(0, unix_seconds),
         };
         let lease = || Lease { view, owner: std::ptr::null(), outstanding: AtomicUsize::new(0) };
         let mut data = Box::new(ViewData {
@@ -303,7 +312,7 @@ mod tests {
         let creds = Credentials::new_static(SourceName::Env, "AKIDEXAMPLE", "shh")
             .with_session_token(Some("tok"))
             .with_account_id(Some("123456789012"));
-        CredentialsView::new(&creds)
+        CredentialsView::new(&creds, None)
     }
 
     #[test]
@@ -326,7 +335,7 @@ mod tests {
     #[test]
     fn an_empty_token_is_no_token() {
         let creds = Credentials::new_static(SourceName::Env, "A", "B").with_session_token(Some(""));
-        let snapshot = CredentialsView::new(&creds);
+        let snapshot = CredentialsView::new(&creds, None);
         let view = snapshot.lease();
         // SAFETY: live until released.
         unsafe {
@@ -390,7 +399,7 @@ mod loom_tests {
     use loom::thread;
 
     fn snapshot(key: &str) -> Arc<CredentialsView> {
-        Arc::new(CredentialsView::new(&Credentials::new_static(SourceName::Env, key, "secret")))
+        Arc::new(CredentialsView::new(&Credentials::new_static(SourceName::Env, key, "secret"), None))
     }
 
     /// Reads the leased view as C would, checks its snapshot is still

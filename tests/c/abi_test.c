@@ -28,6 +28,7 @@ static void test_env_credentials(void) {
         CHECK(c->session_token != NULL && strcmp(c->session_token, "abi-token") == 0);
         CHECK(c->account_id == NULL);
         CHECK(c->expiration == 0);
+        CHECK(c->reuse_until == 0); /* static: good until the generation moves */
     }
     credchain_free_credentials(c);
 }
@@ -167,6 +168,69 @@ static void test_log_callback_and_shutdown(void) {
     credchain_free_credentials(c);
 }
 
+static void test_abi_version_matches_the_header(void) {
+    uint32_t version = credchain_abi_version();
+    CHECK(version >> 16 == CREDCHAIN_ABI_MAJOR);
+    CHECK((version & 0xffff) == CREDCHAIN_ABI_MINOR);
+}
+
+typedef struct {
+    int refreshes;
+    int messages;
+} seen_log;
+
+static void count_log(credchain_log_level level, const char *message, void *userdata) {
+    seen_log *seen = userdata;
+    (void)level;
+    __atomic_add_fetch(&seen->messages, 1, __ATOMIC_SEQ_CST);
+    if (strstr(message, "now come from env") != NULL) __atomic_add_fetch(&seen->refreshes, 1, __ATOMIC_SEQ_CST);
+}
+
+static void refresh_once(void) {
+    const credchain_credentials *c = NULL;
+    CHECK(credchain_invalidate(NULL, NULL) == CREDCHAIN_OK);
+    CHECK(credchain_get_credentials(NULL, &c, NULL) == CREDCHAIN_OK);
+    credchain_free_credentials(c);
+}
+
+static void test_log_subscriptions_are_independent(void) {
+    seen_log info = {0, 0}, error_only = {0, 0}, second = {0, 0};
+    uint64_t a = 0, b = 0, c = 0;
+    CHECK(credchain_log_subscribe(CREDCHAIN_LOG_INFO, count_log, &info, &a, NULL) == CREDCHAIN_OK);
+    CHECK(credchain_log_subscribe(CREDCHAIN_LOG_ERROR, count_log, &error_only, &b, NULL) == CREDCHAIN_OK);
+    CHECK(credchain_log_subscribe(CREDCHAIN_LOG_INFO, count_log, &second, &c, NULL) == CREDCHAIN_OK);
+    CHECK(a != b && b != c && a != c);
+    refresh_once();
+    CHECK(info.refreshes == 1 && second.refreshes == 1);
+    CHECK(error_only.messages == 0);
+    /* One host leaving silences only itself; so does the old callback's "off". */
+    CHECK(credchain_log_unsubscribe(a, NULL) == CREDCHAIN_OK);
+    CHECK(credchain_set_log_callback(CREDCHAIN_LOG_OFF, NULL) == CREDCHAIN_OK);
+    refresh_once();
+    CHECK(info.refreshes == 1 && second.refreshes == 2);
+    credchain_error *e = NULL;
+    CHECK(credchain_log_unsubscribe(a, &e) == CREDCHAIN_INVALID_ARGUMENT);
+    char expected[128];
+    snprintf(expected, sizeof expected, "there is no log subscription %llu (never made, or already ended)",
+             (unsigned long long)a);
+    CHECK(e != NULL && strcmp(credchain_error_message(e), expected) == 0);
+    credchain_error_free(e);
+    e = NULL;
+    CHECK(credchain_log_subscribe(CREDCHAIN_LOG_INFO, NULL, NULL, &a, &e) == CREDCHAIN_INVALID_ARGUMENT);
+    CHECK(e != NULL && strcmp(credchain_error_message(e), "callback is NULL") == 0);
+    credchain_error_free(e);
+    e = NULL;
+    CHECK(credchain_log_subscribe(CREDCHAIN_LOG_OFF, count_log, NULL, &a, &e) == CREDCHAIN_INVALID_ARGUMENT);
+    CHECK(e != NULL && strstr(credchain_error_message(e), "CREDCHAIN_LOG_OFF") != NULL);
+    credchain_error_free(e);
+    e = NULL;
+    CHECK(credchain_log_subscribe(CREDCHAIN_LOG_INFO, count_log, NULL, NULL, &e) == CREDCHAIN_INVALID_ARGUMENT);
+    CHECK(e != NULL && strcmp(credchain_error_message(e), "subscription must not be NULL") == 0);
+    credchain_error_free(e);
+    CHECK(credchain_log_unsubscribe(b, NULL) == CREDCHAIN_OK);
+    CHECK(credchain_log_unsubscribe(c, NULL) == CREDCHAIN_OK);
+}
+
 int main(void) {
     test_env_credentials();
     test_null_out_pointer();
@@ -178,6 +242,8 @@ int main(void) {
     test_version_matches_macros();
     test_invalidate_bumps_generation();
     test_sixteen_threads();
+    test_abi_version_matches_the_header();
+    test_log_subscriptions_are_independent();
     test_log_callback_and_shutdown();
     printf("abi_test: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

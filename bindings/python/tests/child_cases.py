@@ -429,11 +429,11 @@ def log_callback() -> Any:
     level = _logging.set_level(_api.library())  # from the logger's level
     # The exact pointer the library passes: a C string, from another thread.
     message = ctypes.create_string_buffer("refresh \xe2\x9c\x93 done".encode("latin-1"))
-    thread = threading.Thread(target=_logging.CALLBACK, args=(2, ctypes.addressof(message)))
+    thread = threading.Thread(target=_logging.CALLBACK, args=(2, ctypes.addressof(message), None))
     thread.start()
     thread.join()
-    _logging.CALLBACK(4, None)
-    _logging.CALLBACK(5, ctypes.addressof(message))  # TRACE: below DEBUG, filtered
+    _logging.CALLBACK(4, None, None)
+    _logging.CALLBACK(5, ctypes.addressof(message), None)  # TRACE: below DEBUG, filtered
     synthetic = [[r.name, r.levelname, r.getMessage()] for r in records]
     # Records of the real library: the fetch runs on its runtime thread.
     del records[:]
@@ -450,6 +450,48 @@ def log_callback() -> Any:
         "logged_from_another_thread": any(not main for _, _, main in library),
         "secret_logged": any("case-secret" in msg for _, msg, _ in library),
     }
+
+
+@case
+def log_subscriptions_are_independent() -> Any:
+    """Python's subscription beside another host's (a C driver's, made here
+    through ctypes): both receive a refresh; ending Python's (what the exit
+    handler does) leaves the other receiving."""
+    import ctypes
+    import logging
+
+    from credchain import _ffi, _logging
+
+    python_records: List[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            python_records.append(record.getMessage())
+
+    logger = logging.getLogger("credchain")
+    logger.addHandler(Capture())
+    logger.setLevel(logging.INFO)
+    lib = _api.library()
+    _logging.set_level(lib)
+    other_records: List[str] = []
+    other = _ffi.LOG_SUBSCRIBER(lambda level, message, userdata: other_records.append(ctypes.string_at(message).decode()))
+    handle = ctypes.c_uint64(0)
+    subscribed = lib.cdll.credchain_log_subscribe(_ffi.LOG_INFO, other, None, ctypes.byref(handle), None)
+
+    def refresh() -> None:
+        credchain.invalidate()
+        credchain.get_credentials()
+
+    def refreshes(records: List[str]) -> int:
+        return sum("now come from" in message for message in records)
+
+    refresh()
+    both = (refreshes(python_records), refreshes(other_records))
+    _logging._detach()
+    refresh()
+    after = (refreshes(python_records), refreshes(other_records))
+    ended = lib.cdll.credchain_log_unsubscribe(handle.value, None)
+    return {"subscribed": subscribed, "both": both, "after_python_left": after, "other_ended": ended}
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ import datetime
 import pickle
 import time
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 import pytest
 
@@ -263,11 +263,23 @@ def fake_library(monkeypatch: pytest.MonkeyPatch) -> ctypes.c_uint64:
     return generation
 
 
+def use_fetch(monkeypatch: pytest.MonkeyPatch, fetch: "FakeFetch", reuse_until: int = 0) -> None:
+    """Answers the binding's fetches from `fetch`, with the library's
+    `reuse_until` (0: none, as for a library that leaves it to the expiry)."""
+
+    def fetch_with_reuse(profile: Optional[str]) -> Tuple[Credentials, float]:
+        credentials = fetch(profile)
+        expiration = int(credentials.expiration.timestamp()) if credentials.expiration else 0
+        return credentials, _api.reuse_deadline(expiration, reuse_until)
+
+    monkeypatch.setattr(_api, "fetch_with_reuse", fetch_with_reuse)
+
+
 def test_cache_reused_while_generation_unchanged(monkeypatch: pytest.MonkeyPatch, fake_library: ctypes.c_uint64) -> None:
     later = datetime.datetime.now(UTC) + datetime.timedelta(minutes=30)
     first, second = make(later), make(later, token="tok-2")
     fetch = FakeFetch([first, second])
-    monkeypatch.setattr(_api, "fetch", fetch)
+    use_fetch(monkeypatch, fetch)
     assert credchain.get_credentials() is first
     assert credchain.get_credentials() is first
     assert fetch.profiles == [None]
@@ -282,18 +294,32 @@ def test_cache_reused_while_generation_unchanged(monkeypatch: pytest.MonkeyPatch
 def test_cache_not_reused_within_one_second_of_expiry(monkeypatch: pytest.MonkeyPatch, fake_library: ctypes.c_uint64) -> None:
     soon = make(datetime.datetime.fromtimestamp(time.time() + 0.9, tz=UTC))
     fetch = FakeFetch([soon])
-    monkeypatch.setattr(_api, "fetch", fetch)
+    use_fetch(monkeypatch, fetch)
     credchain.get_credentials()
     credchain.get_credentials()
     credchain.get_credentials()
     assert fetch.profiles == [None, None, None]
 
 
+def test_cache_not_reused_past_the_librarys_reuse_until(monkeypatch: pytest.MonkeyPatch, fake_library: ctypes.c_uint64) -> None:
+    start = time.time()
+    later = make(datetime.datetime.fromtimestamp(start + 3600, tz=UTC))
+    fetch = FakeFetch([later])
+    use_fetch(monkeypatch, fetch, reuse_until=int(start) + 3000)
+    monkeypatch.setattr(_api, "_now", lambda: start + 2990)
+    credchain.get_credentials()
+    credchain.get_credentials()
+    assert fetch.profiles == [None]
+    monkeypatch.setattr(_api, "_now", lambda: start + 3001)  # in the mandatory window: ask the library
+    credchain.get_credentials()
+    assert fetch.profiles == [None, None]
+
+
 def test_cache_reused_up_to_one_second_before_expiry(monkeypatch: pytest.MonkeyPatch, fake_library: ctypes.c_uint64) -> None:
     start = time.time()
     later = make(datetime.datetime.fromtimestamp(start + 5, tz=UTC))
     fetch = FakeFetch([later])
-    monkeypatch.setattr(_api, "fetch", fetch)
+    use_fetch(monkeypatch, fetch)
     monkeypatch.setattr(_api, "_now", lambda: start + 3.5)  # 1.5 s left
     credchain.get_credentials()
     credchain.get_credentials()
@@ -306,7 +332,7 @@ def test_cache_reused_up_to_one_second_before_expiry(monkeypatch: pytest.MonkeyP
 def test_never_expiring_credentials_are_reused(monkeypatch: pytest.MonkeyPatch, fake_library: ctypes.c_uint64) -> None:
     static = make(None, token=None)
     fetch = FakeFetch([static])
-    monkeypatch.setattr(_api, "fetch", fetch)
+    use_fetch(monkeypatch, fetch)
     for _ in range(100):
         assert credchain.get_credentials() is static
     assert fetch.profiles == [None]
@@ -319,7 +345,7 @@ def test_errors_are_not_cached(monkeypatch: pytest.MonkeyPatch, fake_library: ct
         calls.append(profile)
         raise credchain.NoCredentialsError("nothing")
 
-    monkeypatch.setattr(_api, "fetch", failing)
+    monkeypatch.setattr(_api, "fetch_with_reuse", failing)
     for _ in range(3):
         with pytest.raises(credchain.NoCredentialsError):
             credchain.get_credentials()

@@ -53,8 +53,26 @@ def test_every_declared_function_has_the_headers_parameter_count() -> None:
     assert declared == {name: counts[name] for name in declared}
 
 
+def define_value(name: str) -> int:
+    found = re.search(r"^#define %s (\d+)$" % name, HEADER, re.M)
+    assert found, f"#define {name} not found in the header"
+    return int(found.group(1))
+
+
+def test_the_abi_version_matches_the_header() -> None:
+    assert (_ffi.ABI_MAJOR, _ffi.ABI_MINOR) == (define_value("CREDCHAIN_ABI_MAJOR"), define_value("CREDCHAIN_ABI_MINOR"))
+
+
+def test_the_credentials_struct_has_the_headers_fields_in_order() -> None:
+    body = re.search(r"typedef struct credchain_credentials \{(.*?)\} credchain_credentials;", HEADER, re.S)
+    assert body, "struct credchain_credentials not found in the header"
+    fields = re.findall(r"^\s+[\w ]+?\**\s*\b(\w+);$", body.group(1), re.M)
+    assert fields == [name for name, _ in _ffi.CCredentials._fields_]
+
+
 @pytest.mark.parametrize("name", ["credchain_get_credentials", "credchain_invalidate", "credchain_rds_auth_token",
-                                  "credchain_dsql_auth_token", "credchain_diagnose", "credchain_reload_environment"])
+                                  "credchain_dsql_auth_token", "credchain_diagnose", "credchain_reload_environment",
+                                  "credchain_log_subscribe", "credchain_log_unsubscribe", "credchain_abi_version"])
 def test_the_functions_the_binding_calls_are_declared(name: str) -> None:
     assert name in parameter_counts()
     assert getattr(_api.library().cdll, name).argtypes is not None, f"{name} has no argtypes in _ffi"

@@ -44,3 +44,12 @@ def test_interpreter_exits_cleanly_while_the_library_logs(home: Path) -> None:
     )
     for _ in range(10):  # run_child fails on a non-zero exit status (an abort is 134)
         assert run_child("child_exit.py", home, {}) == {"started": True}
+
+
+def test_python_leaving_does_not_silence_another_host(home: Path) -> None:
+    (home / ".aws").mkdir()
+    (home / ".aws" / "credentials").write_text(
+        "[default]\naws_access_key_id = AKIACASEDEFAULT00001\naws_secret_access_key = case-secret\n"
+    )
+    result = run_child("child_cases.py", home, {}, ["log_subscriptions_are_independent"])
+    assert result == {"subscribed": 0, "both": [1, 1], "after_python_left": [1, 2], "other_ended": 0}

@@ -14,7 +14,9 @@ from . import _ffi, _logging
 from ._credentials import Credentials
 from ._errors import ErrorCode, InternalError, InvalidArgumentError, error_for
 
-#: Cached snapshots are not reused within this many seconds of their expiry.
+#: Cached snapshots are not reused within this many seconds of their expiry
+#: (a floor: the library's ``reuse_until``, the start of its mandatory
+#: refresh window, normally comes much earlier).
 EXPIRY_MARGIN_SECONDS = 1.0
 
 # profile (None = the default selection) -> (generation read before the fetch,
@@ -96,6 +98,12 @@ def _decode(value: Optional[bytes]) -> Optional[str]:
 
 def fetch(profile: Optional[str]) -> Credentials:
     """Ask the library (one call into C) for the current snapshot."""
+    return fetch_with_reuse(profile)[0]
+
+
+def fetch_with_reuse(profile: Optional[str]) -> Tuple[Credentials, float]:
+    """The current snapshot and until when (time.time()) a copy of it may be
+    handed out without asking the library again."""
     encoded = _encode_profile(profile)
     lib = library()
     out = _ffi.CCredentialsPtr()
@@ -115,11 +123,12 @@ def fetch(profile: Optional[str]) -> Credentials:
         account_id = _decode(c.account_id)
         source = _decode(c.source)
         expiration = int(c.expiration)
+        reuse_until = int(c.reuse_until)
     finally:
         lib.cdll.credchain_free_credentials(out)
     if access_key is None or secret_key is None:
         raise InternalError("libcredchain returned credentials without a key pair")
-    return Credentials(
+    credentials = Credentials(
         access_key=access_key,
         secret_key=secret_key,
         token=token,
@@ -127,6 +136,21 @@ def fetch(profile: Optional[str]) -> Credentials:
         source=source or "",
         account_id=account_id,
     )
+    return credentials, reuse_deadline(expiration, reuse_until)
+
+
+def reuse_deadline(expiration: int, reuse_until: int) -> float:
+    """Until when a copy may be reused: the library's ``reuse_until`` (the
+    start of its mandatory refresh window, where a C caller would wait for
+    new credentials or get the refresh's error), never later than
+    EXPIRY_MARGIN_SECONDS before expiry; for credentials that never expire,
+    until the generation counter moves."""
+    deadline = math.inf
+    if reuse_until:
+        deadline = float(reuse_until)
+    if expiration:
+        deadline = min(deadline, expiration - EXPIRY_MARGIN_SECONDS)
+    return deadline
 
 
 def get_credentials(profile: Optional[str] = None) -> Credentials:
@@ -138,8 +162,8 @@ def get_credentials(profile: Optional[str] = None) -> Credentials:
 
     Repeated calls do not call into the library while nothing changed: the
     snapshot is reused as long as the library's generation counter (read from
-    memory) is unchanged and the credentials are more than one second from
-    expiry.  Thread-safe.
+    memory) is unchanged and the library's ``reuse_until`` for it (the start of
+    its mandatory refresh window) has not come.  Thread-safe.
 
     Raises :class:`TypeError` when ``profile`` is neither a str nor None, and a
     :class:`CredchainError` subclass for every library error.
@@ -160,10 +184,7 @@ def _get_slow(profile: Optional[str]) -> Credentials:
     library()
     assert _generation is not None
     before = _generation.value  # read before the fetch: conservative
-    credentials = fetch(profile)
-    deadline = math.inf
-    if credentials.expiration is not None:
-        deadline = credentials.expiration.timestamp() - EXPIRY_MARGIN_SECONDS
+    credentials, deadline = fetch_with_reuse(profile)
     _cache[profile] = (before, credentials, deadline)
     return credentials
 

@@ -15,6 +15,12 @@ from typing import List, Optional
 
 # credchain_result numbers: see _errors.ErrorCode.
 
+#: The ABI this binding was written for (CREDCHAIN_ABI_MAJOR and
+#: CREDCHAIN_ABI_MINOR in credchain.h): a library of another major has other
+#: signatures and is refused at load.
+ABI_MAJOR = 1
+ABI_MINOR = 0
+
 # credchain_log_level
 LOG_OFF = 0
 LOG_ERROR = 1
@@ -36,6 +42,7 @@ class CCredentials(ctypes.Structure):
         ("account_id", ctypes.c_char_p),
         ("source", ctypes.c_char_p),
         ("expiration", ctypes.c_int64),
+        ("reuse_until", ctypes.c_int64),
     ]
 
 
@@ -47,6 +54,9 @@ CErrorPtr = ctypes.c_void_p
 # The message is declared as a void pointer, not c_char_p, so that the callback
 # decodes it itself (with errors="replace") instead of ctypes doing it.
 LOG_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_void_p)
+
+# void (*credchain_log_subscriber)(credchain_log_level level, const char *message, void *userdata)
+LOG_SUBSCRIBER = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p)
 
 
 def _bundled_candidates() -> List[Path]:
@@ -102,6 +112,16 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.credchain_generation_counter.restype = ctypes.c_void_p
     lib.credchain_set_log_callback.argtypes = [u32, LOG_CALLBACK]
     lib.credchain_set_log_callback.restype = u32
+    lib.credchain_log_subscribe.argtypes = [
+        u32, LOG_SUBSCRIBER, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(CErrorPtr),
+    ]
+    lib.credchain_log_subscribe.restype = u32
+    lib.credchain_log_unsubscribe.argtypes = [ctypes.c_uint64, ctypes.POINTER(CErrorPtr)]
+    lib.credchain_log_unsubscribe.restype = u32
+    lib.credchain_abi_version.argtypes = []
+    lib.credchain_abi_version.restype = u32
+    lib.credchain_shutdown.argtypes = []
+    lib.credchain_shutdown.restype = None
     out_string = ctypes.POINTER(ctypes.c_void_p)
     lib.credchain_rds_auth_token.argtypes = [
         ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint16, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int64,
@@ -119,6 +139,36 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.credchain_string_free.restype = None
 
 
+def abi_mismatch(path: str, version: Optional[int]) -> Optional[str]:
+    """Why the library at ``path`` (ABI ``version``, None when it has no
+    credchain_abi_version) cannot be used by this binding; None when it can."""
+    wanted = f"{ABI_MAJOR}.{ABI_MINOR}"
+    if version is None:
+        return (f"credchain: {path} is older than this binding (it has no credchain_abi_version; "
+                f"the binding needs ABI {wanted}): install matching versions of the package and the library")
+    major, minor = version >> 16, version & 0xFFFF
+    if major != ABI_MAJOR or minor < ABI_MINOR:
+        return (f"credchain: {path} has ABI {major}.{minor}, this binding needs ABI {wanted} "
+                f"(same major, minor at least {ABI_MINOR}): install matching versions of the package and the library")
+    return None
+
+
+def check_abi(path: str, cdll: ctypes.CDLL) -> None:
+    """Refuses a library whose ABI this binding does not speak, before any
+    call through a signature that might be wrong."""
+    try:
+        function = cdll.credchain_abi_version
+    except AttributeError:
+        version = None
+    else:
+        function.argtypes = []
+        function.restype = ctypes.c_uint32
+        version = int(function())
+    problem = abi_mismatch(path, version)
+    if problem is not None:
+        raise OSError(problem)
+
+
 class Library:
     """The loaded library, its declared functions and the generation counter."""
 
@@ -127,6 +177,7 @@ class Library:
     def __init__(self, path: str) -> None:
         self.path = path
         self.cdll = ctypes.CDLL(path)
+        check_abi(path, self.cdll)
         _declare(self.cdll)
         address = self.cdll.credchain_generation_counter()
         if not address:

@@ -1,11 +1,14 @@
-"""Route libcredchain's log callback into the standard ``logging`` module.
+"""Route libcredchain's log messages into the standard ``logging`` module.
 
-Records go to the logger named ``credchain``.  The library calls the callback
-from any thread, including its own background refresher thread; ctypes takes
-the GIL for the duration of the call.  The CFUNCTYPE object below is a module
-global and is never released, so the library can never call freed memory.
-At interpreter exit the callback is detached first, so the library does not
-call into a finalizing interpreter.
+Records go to the logger named ``credchain``.  The binding holds its own log
+subscription (``credchain_log_subscribe``), at the level the ``credchain``
+logger lets through: other hosts in the process (a C driver, a JVM) keep
+theirs, at their own levels, and ending this one silences only Python.
+The library calls the callback from any thread, including its own background
+refresher thread; ctypes takes the GIL for the duration of the call.  The
+CFUNCTYPE object below is a module global and is never released, so the
+library can never call freed memory.  At interpreter exit the subscription
+is ended first, so the library does not call into a finalizing interpreter.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def _keep_thread_state() -> None:
         _kept.done = True
 
 
-def _on_log(level: int, message: Optional[int]) -> None:
+def _on_log(level: int, message: Optional[int], _userdata: Optional[int] = None) -> None:
     # Called from C on any thread: must never raise.
     _in_flight[0] += 1
     try:
@@ -93,12 +96,26 @@ def _on_log(level: int, message: Optional[int]) -> None:
 
 
 # Kept for the life of the process (the library holds a raw pointer to it).
-CALLBACK = _ffi.LOG_CALLBACK(_on_log)
-_NULL_CALLBACK = _ffi.LOG_CALLBACK()  # a NULL function pointer
+CALLBACK = _ffi.LOG_SUBSCRIBER(_on_log)
 
 _lock = threading.Lock()
 _lib: Optional[_ffi.Library] = None
 _atexit_registered = False
+# The binding's subscription and its library level; None when not subscribed.
+_subscription: Optional[int] = None
+_subscribed_level = _ffi.LOG_OFF
+
+
+def _subscribe(lib: _ffi.Library, max_level: int) -> int:
+    handle = ctypes.c_uint64(0)
+    rc = lib.cdll.credchain_log_subscribe(max_level, CALLBACK, None, ctypes.byref(handle), None)
+    if rc != 0:
+        raise OSError(f"credchain_log_subscribe failed with code {rc}")
+    return int(handle.value)
+
+
+def _unsubscribe(lib: _ffi.Library, subscription: int) -> None:
+    lib.cdll.credchain_log_unsubscribe(subscription, None)
 
 
 def set_level(lib: _ffi.Library, python_level: Optional[int] = None) -> int:
@@ -109,11 +126,18 @@ def set_level(lib: _ffi.Library, python_level: Optional[int] = None) -> int:
     global _lib, _atexit_registered
     if python_level is None:
         python_level = LOGGER.getEffectiveLevel()
+    global _subscription, _subscribed_level
     max_level = library_level_for(python_level)
     with _lock:
-        callback = CALLBACK if max_level != _ffi.LOG_OFF else _NULL_CALLBACK
-        lib.cdll.credchain_set_log_callback(max_level, callback)
         _lib = lib
+        if max_level != _subscribed_level or _subscription is None and max_level != _ffi.LOG_OFF:
+            # The new subscription first, then the old one ends: no message
+            # is lost in between (one may arrive twice, at worst).
+            previous = _subscription
+            _subscription = _subscribe(lib, max_level) if max_level != _ffi.LOG_OFF else None
+            _subscribed_level = max_level
+            if previous is not None:
+                _unsubscribe(lib, previous)
         if not _atexit_registered:
             atexit.register(_detach)
             _atexit_registered = True
@@ -121,19 +145,26 @@ def set_level(lib: _ffi.Library, python_level: Optional[int] = None) -> int:
 
 
 def _detach() -> None:
-    """At exit: stop the library calling into Python, and let callbacks drain.
+    """At exit: end the binding's subscription, and let callbacks drain.
 
-    A callback still running (or about to take the GIL) when the interpreter
-    finalizes would be ended with pthread_exit() by CPython < 3.14, whose
-    forced unwind through the library's frames aborts the process.  So the
-    callback is removed first, then the GIL is released briefly until no
-    callback has been running for a few consecutive checks (at most ~0.2 s).
+    Only Python's own subscription ends: a C driver or a JVM in the same
+    process keeps receiving messages.  A callback still running (or about to
+    take the GIL) when the interpreter finalizes would be ended with
+    pthread_exit() by CPython < 3.14, whose forced unwind through the
+    library's frames aborts the process.  So the subscription ends first,
+    then the GIL is released briefly until no callback has been running for a
+    few consecutive checks (at most ~0.2 s).
     """
+    global _subscription, _subscribed_level
     lib = _lib
     if lib is None:
         return
+    with _lock:
+        subscription, _subscription, _subscribed_level = _subscription, None, _ffi.LOG_OFF
+    if subscription is None:
+        return
     try:
-        lib.cdll.credchain_set_log_callback(_ffi.LOG_OFF, _NULL_CALLBACK)
+        _unsubscribe(lib, subscription)
     except Exception:  # noqa: BLE001
         return
     quiet = 0

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use super::settings::Settings;
+use super::timing::unix_nanos;
 use crate::chain::{Environment, Resolution};
 use crate::support::runtime::RuntimeSlot;
 
@@ -31,6 +32,13 @@ pub trait Resolver: Send + Sync + 'static {
 pub trait Clock: Send + Sync + 'static {
     /// Wall-clock time: expiry and refresh moments are wall-clock.
     fn now(&self) -> SystemTime;
+    /// Wall-clock time as of the last clock tick, in nanoseconds since the
+    /// Unix epoch: cheaper than [`Clock::now`] and never ahead of it, behind
+    /// it by at most a tick (a few ms). The hot path checks against it with
+    /// a margin (`timing::COARSE_SLACK`).
+    fn coarse_nanos(&self) -> u64 {
+        unix_nanos(self.now())
+    }
     /// Monotonic time: back-off and call deadlines.
     fn instant(&self) -> Instant;
 }
@@ -42,6 +50,15 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> SystemTime {
         SystemTime::now()
+    }
+
+    fn coarse_nanos(&self) -> u64 {
+        let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes the timespec it is given.
+        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut now) } != 0 || now.tv_sec < 0 {
+            return unix_nanos(SystemTime::now());
+        }
+        (now.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(now.tv_nsec as u64)
     }
 
     fn instant(&self) -> Instant {

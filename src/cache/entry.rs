@@ -103,9 +103,8 @@ impl Entry {
     /// the `Arc`'s shared count.
     pub fn with_current<R>(self: &Arc<Self>, use_it: impl FnOnce(&Arc<Snapshot>) -> R) -> Result<R> {
         self.ensure_refresher();
-        let now = self.context.clock.now();
         let current = self.state.load();
-        if let Some(snapshot) = current.servable(now) {
+        if let Some(snapshot) = self.servable_now(&current) {
             return Ok(use_it(snapshot));
         }
         // The environment of the last capture: reading it again here could
@@ -118,6 +117,22 @@ impl Entry {
         }
         drop(current);
         self.fetch_and_wait(environment).map(|snapshot| use_it(&snapshot))
+    }
+
+    /// The snapshot of `state` if it may be served now. Credentials that
+    /// never expire need no clock; others are checked against the coarse
+    /// clock first (a few ns cheaper), with a margin of `timing::COARSE_SLACK`
+    /// before the mandatory window, and only inside that margin against the
+    /// precise clock.
+    fn servable_now<'a>(&self, state: &'a State) -> Option<&'a Arc<Snapshot>> {
+        let snapshot = state.snapshot.as_ref()?;
+        let Some(schedule) = &state.schedule else {
+            return Some(snapshot);
+        };
+        if self.context.clock.coarse_nanos() < schedule.coarse_deadline_nanos {
+            return Some(snapshot);
+        }
+        state.servable(self.context.clock.now())
     }
 
     fn fetch_and_wait(self: &Arc<Self>, environment: Arc<Environment>) -> Result<Arc<Snapshot>> {

@@ -28,6 +28,8 @@ struct HandClock {
     start: SystemTime,
     start_instant: Instant,
     moved: Mutex<Duration>,
+    /// How far the coarse clock lags (a real one: up to a tick).
+    coarse_lag: Mutex<Duration>,
 }
 
 impl HandClock {
@@ -36,6 +38,7 @@ impl HandClock {
             start: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
             start_instant: Instant::now(),
             moved: Mutex::new(Duration::ZERO),
+            coarse_lag: Mutex::new(Duration::ZERO),
         })
     }
 
@@ -51,6 +54,10 @@ impl Clock for HandClock {
 
     fn instant(&self) -> Instant {
         self.start_instant + *self.moved.lock().unwrap()
+    }
+
+    fn coarse_nanos(&self) -> u64 {
+        super::timing::unix_nanos(self.now() - *self.coarse_lag.lock().unwrap())
     }
 }
 
@@ -200,6 +207,20 @@ fn inside_the_advisory_window_the_old_credentials_are_still_served() {
     b.clock.advance(46 * MINUTE);
     assert_eq!(key(&b), Ok("AKID1".into()), "the refresher's job, not the caller's");
     assert_eq!(b.script.calls(), 1);
+}
+
+#[test]
+fn a_lagging_coarse_clock_never_serves_inside_the_mandatory_window() {
+    // One hour: mandatory window from 50 min. The coarse clock lags 10 ms
+    // (a slow tick); just past the mandatory moment it still reads "before".
+    let b = bench(&[Answer::Expiring("AKID1", HOUR), Answer::Expiring("AKID2", HOUR)]);
+    assert_eq!(key(&b), Ok("AKID1".into()));
+    *b.clock.coarse_lag.lock().unwrap() = Duration::from_millis(10);
+    b.clock.advance(50 * MINUTE - Duration::from_millis(20));
+    assert_eq!(key(&b), Ok("AKID1".into()), "inside the slack: the precise clock decides, and serves");
+    b.clock.advance(Duration::from_millis(21));
+    assert_eq!(key(&b), Ok("AKID2".into()), "1 ms into the window: fetched, though the coarse clock lags");
+    assert_eq!(b.script.calls(), 2);
 }
 
 #[test]

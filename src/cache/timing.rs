@@ -24,6 +24,20 @@ pub struct Schedule {
     pub mandatory_at: SystemTime,
     /// The credentials' expiry: never served at or after it.
     pub expires_at: SystemTime,
+    /// `mandatory_at` less [`COARSE_SLACK`], in nanoseconds since the Unix
+    /// epoch: the hot path compares the coarse clock with it, no arithmetic.
+    pub coarse_deadline_nanos: u64,
+}
+
+/// How far before the mandatory moment the hot path stops trusting the
+/// coarse clock: far more than a clock tick (1 to 10 ms), so that whatever
+/// it serves, the precise clock would serve too.
+pub const COARSE_SLACK: Duration = Duration::from_millis(50);
+
+/// `at` in nanoseconds since the Unix epoch (0 before it, saturated far
+/// after it).
+pub fn unix_nanos(at: SystemTime) -> u64 {
+    at.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// The windows for credentials that live `lifetime`.
@@ -41,7 +55,8 @@ pub fn schedule(fetched_at: SystemTime, expires_at: SystemTime, jitter: f64) -> 
     let mandatory_at = expires_at - mandatory;
     let spread = (advisory - mandatory) / 2;
     let refresh_at = advisory_at + spread.mul_f64(jitter.clamp(0.0, 1.0));
-    Schedule { refresh_at, mandatory_at, expires_at }
+    let coarse_deadline_nanos = unix_nanos(mandatory_at).saturating_sub(COARSE_SLACK.as_nanos() as u64);
+    Schedule { refresh_at, mandatory_at, expires_at, coarse_deadline_nanos }
 }
 
 /// The delay before retry number `attempt` (0-based) after a failure,

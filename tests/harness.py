@@ -65,10 +65,17 @@ def build_probe() -> Path:
     if not src.exists():
         return PROBE
     PROBE.parent.mkdir(parents=True, exist_ok=True)
+    link_soname(LIB_DIR)
     cmd = ["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", f"-I{ROOT / 'include'}", str(src),
            f"-L{LIB_DIR}", "-lcredchain", f"-Wl,-rpath,{LIB_DIR}", "-lpthread", "-o", str(PROBE)]
     subprocess.run(cmd, check=True, cwd=ROOT)
     return PROBE
+
+
+def link_soname(lib_dir: Path) -> None:
+    """Creates the SONAME link (libcredchain.so.1) that programs linked with
+    -lcredchain look for when they start."""
+    subprocess.run([str(ROOT / "scripts" / "soname-link"), str(lib_dir)], check=True)
 
 
 @dataclass

@@ -19,6 +19,7 @@ import venv
 from pathlib import Path
 
 import pytest
+from harness import link_soname
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -68,6 +69,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The host program, the driver library, and a second file of the same
     library build (as a second vendor would ship it)."""
     out = tmp_path_factory.mktemp("copies")
+    link_soname(LIBRARY.parent)
     host = compile_c(HERE / "two_copies.c", out / "two_copies", "-ldl", "-lpthread")
     driver = compile_c(HERE / "driver.c", out / "libdriver.so", "-shared", "-fPIC",
                        f"-L{LIBRARY.parent}", f"-Wl,-rpath,{LIBRARY.parent}", "-lcredchain")

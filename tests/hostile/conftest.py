@@ -41,6 +41,8 @@ TESTS = ROOT / "tests"
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))  # the `servers` package (loopback IMDS)
 
+from harness import link_soname  # noqa: E402
+
 C_DIR = HERE / "c"
 PY_DIR = HERE / "py"
 PY_BINDING = ROOT / "bindings" / "python" / "src"
@@ -80,6 +82,7 @@ def _build(name: str) -> Path:
     if out.exists() and all(out.stat().st_mtime >= p.stat().st_mtime for p in inputs if p.exists()):
         return out
     OUT_DIR.mkdir(parents=True, exist_ok=True)
+    link_soname(LIB_DIR)
     cmd = ["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O1", "-g", f"-I{ROOT / 'include'}",
            str(src), "-o", str(out), f"-L{LIB_DIR}", f"-Wl,-rpath,{LIB_DIR}", "-lcredchain", "-lpthread"]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)

@@ -4,6 +4,7 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -18,13 +19,19 @@ import java.util.logging.Logger;
  *
  * <p>The library bumps a 64-bit generation counter whenever any cached snapshot changes (refresh,
  * rotation, invalidate, fork). This class maps that counter once and reads it as plain memory, so
- * a repeated {@link #getCredentials(String)} for a profile whose generation has not moved and whose
- * credentials are more than {@value #EXPIRY_MARGIN_MILLIS} ms from expiry returns the same
- * {@link Credentials} object without any call into native code. Otherwise it asks the library,
+ * a repeated {@link #getCredentials(String)} for a profile returns the same {@link Credentials}
+ * object without any call into native code while the generation has not moved and the library's
+ * {@code reuse_until} for that snapshot (the start of its mandatory refresh window, from which the
+ * library itself would wait for new credentials) has not come; credentials that never expire have
+ * no {@code reuse_until} and are reused until the generation moves. Otherwise it asks the library,
  * copies the strings out, frees the native snapshot at once and caches the copy.
  */
 public final class CredChain {
-  /** Cached credentials are not reused within this margin of their expiry. */
+  /**
+   * Cached credentials are never reused within this margin of their expiry: a floor, for a
+   * library that would give a {@code reuse_until} later than that (the library's {@code
+   * reuse_until} normally comes minutes earlier).
+   */
   static final long EXPIRY_MARGIN_MILLIS = 1000;
 
   /** The key under which the ambient default profile (a {@code null} profile) is cached. */
@@ -43,15 +50,44 @@ public final class CredChain {
   private static final class Entry {
     final long generation;
     final Credentials credentials;
-    /** Epoch millis after which the entry is not reused; Long.MAX_VALUE for non-expiring. */
+    /** Epoch millis from which the entry is not reused; Long.MAX_VALUE: until the generation moves. */
     final long reuseUntilMillis;
 
-    Entry(long generation, Credentials credentials) {
+    Entry(long generation, Credentials credentials, long reuseUntilEpochSeconds) {
       this.generation = generation;
       this.credentials = credentials;
-      long exp = credentials.expirationEpochSeconds();
-      this.reuseUntilMillis = exp == 0 ? Long.MAX_VALUE : exp * 1000 - EXPIRY_MARGIN_MILLIS;
+      this.reuseUntilMillis = reuseDeadlineMillis(credentials.expirationEpochSeconds(),
+          reuseUntilEpochSeconds);
     }
+  }
+
+  /**
+   * Until when (epoch millis, exclusive) a copy of credentials may be handed out without asking
+   * the library: the library's {@code reuse_until} when it gives one, never later than {@value
+   * #EXPIRY_MARGIN_MILLIS} ms before expiry; {@code Long.MAX_VALUE} (until the generation moves)
+   * for credentials that never expire.
+   *
+   * @param expirationEpochSeconds {@code credchain_credentials.expiration}, 0 for never
+   * @param reuseUntilEpochSeconds {@code credchain_credentials.reuse_until}, 0 for none
+   */
+  static long reuseDeadlineMillis(long expirationEpochSeconds, long reuseUntilEpochSeconds) {
+    long deadline = reuseUntilEpochSeconds != 0 ? reuseUntilEpochSeconds * 1000 : Long.MAX_VALUE;
+    if (expirationEpochSeconds != 0) {
+      deadline = Math.min(deadline, expirationEpochSeconds * 1000 - EXPIRY_MARGIN_MILLIS);
+    }
+    return deadline;
+  }
+
+  /**
+   * Whether a copy fetched at generation {@code entryGeneration}, reusable until {@code
+   * deadlineMillis} ({@link #reuseDeadlineMillis}), may be handed out at generation {@code
+   * generation}: only while the generation is the same and, unless the deadline is {@code
+   * Long.MAX_VALUE}, {@code clock} (epoch millis; not read otherwise) is before the deadline.
+   */
+  static boolean reusable(long entryGeneration, long deadlineMillis, long generation,
+      LongSupplier clock) {
+    return entryGeneration == generation
+        && (deadlineMillis == Long.MAX_VALUE || clock.getAsLong() < deadlineMillis);
   }
 
   /**
@@ -81,9 +117,7 @@ public final class CredChain {
     // loop; the entry is reused only if nothing changed since before its fetch started.
     if (e != null) {
       long gen = CredChainNative.generation();
-      if (e.generation == gen
-          && (e.reuseUntilMillis == Long.MAX_VALUE
-              || System.currentTimeMillis() < e.reuseUntilMillis)) {
+      if (reusable(e.generation, e.reuseUntilMillis, gen, System::currentTimeMillis)) {
         return e.credentials;
       }
     }
@@ -109,6 +143,7 @@ public final class CredChain {
           "credchain_get_credentials returned OK without credentials");
     }
     Credentials c;
+    long reuseUntil;
     try {
       CredChainNative.CCredentials cc = new CredChainNative.CCredentials(p);
       String akid = CredChainNative.string(cc.access_key_id);
@@ -120,10 +155,11 @@ public final class CredChain {
       }
       c = new Credentials(akid, secret, CredChainNative.string(cc.session_token),
           CredChainNative.string(cc.account_id), source, cc.expiration);
+      reuseUntil = cc.reuse_until;
     } finally {
       CredChainNative.credchain_free_credentials(p);
     }
-    CACHE.put(key, new Entry(gen, c));
+    CACHE.put(key, new Entry(gen, c, reuseUntil));
     return c;
   }
 
@@ -303,8 +339,13 @@ public final class CredChain {
 
   /**
    * Sets how much the library logs to the {@code dev.credchain} java.util.logging logger. At load
-   * the level follows that logger's level at the time; call this after changing it. {@code
-   * Level.OFF} (or {@code null}) removes the callback.
+   * the binding subscribes to the library's log at the level that logger lets through at the
+   * time; call this after changing it. A new level replaces the binding's subscription (the new
+   * one is made before the old one ends, so nothing is lost in between); {@code Level.OFF} (or
+   * {@code null}) ends it. Only this binding's subscription changes: other hosts in the process
+   * (a C driver, a Python plugin) keep theirs. After JVM shutdown has begun this does nothing.
+   *
+   * @throws CredChainException when the library refuses the subscription
    */
   public static void setLogLevel(Level level) {
     CredChainNative.ensureLoaded();
@@ -313,10 +354,6 @@ public final class CredChain {
     }
     int max = level == null ? CredChainNative.Logging.LOG_OFF
         : CredChainNative.Logging.levelFor(LOG);
-    int rc = CredChainNative.Logging.apply(max);
-    if (rc != 0) {
-      throw new CredChainException(rc, "credchain_set_log_callback failed with code " + rc, null,
-          null);
-    }
+    CredChainNative.Logging.apply(max);
   }
 }

@@ -4,6 +4,7 @@ import com.sun.jna.Callback;
 import com.sun.jna.CallbackThreadInitializer;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
+import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -39,11 +40,16 @@ final class CredChainNative {
 
   static native void credchain_error_free(Pointer error);
 
+  static native int credchain_abi_version();
+
   static native Pointer credchain_version();
 
   static native Pointer credchain_generation_counter();
 
-  static native int credchain_set_log_callback(int maxLevel, LogCallback callback);
+  static native int credchain_log_subscribe(int maxLevel, LogSubscriber callback,
+      Pointer userdata, LongByReference subscription, PointerByReference error);
+
+  static native int credchain_log_unsubscribe(long subscription, PointerByReference error);
 
   static native int credchain_diagnose(byte[] profile, PointerByReference json,
       PointerByReference error);
@@ -60,9 +66,13 @@ final class CredChainNative {
   static native int credchain_dsql_auth_token(byte[] profile, byte[] hostname, byte[] region,
       boolean admin, long signingTime, PointerByReference token, PointerByReference error);
 
-  /** {@code credchain_credentials}; only read, never written or allocated from Java. */
+  /**
+   * {@code credchain_credentials}; only read, never written or allocated from Java. The struct
+   * only ever grows at its end; the ABI check at load guarantees a library at least as new as
+   * this mapping (HeaderConstantsTest compares the fields with the header's).
+   */
   @Structure.FieldOrder({"access_key_id", "secret_access_key", "session_token", "account_id",
-      "source", "expiration"})
+      "source", "expiration", "reuse_until"})
   public static final class CCredentials extends Structure {
     public Pointer access_key_id;
     public Pointer secret_access_key;
@@ -70,6 +80,8 @@ final class CredChainNative {
     public Pointer account_id;
     public Pointer source;
     public long expiration;
+    /** Until when (Unix seconds) a copy may be reused; 0: until the generation moves. ABI 1.0. */
+    public long reuse_until;
 
     public CCredentials(Pointer p) {
       super(p);
@@ -77,9 +89,12 @@ final class CredChainNative {
     }
   }
 
-  /** {@code credchain_log_callback}; the message is borrowed for the call only. */
-  public interface LogCallback extends Callback {
-    void invoke(int level, Pointer message);
+  /**
+   * {@code credchain_log_subscriber}; the message is borrowed for the call only. The binding
+   * subscribes with a NULL {@code userdata}.
+   */
+  public interface LogSubscriber extends Callback {
+    void invoke(int level, Pointer message, Pointer userdata);
   }
 
   // ---- loading --------------------------------------------------------------------------------
@@ -96,6 +111,10 @@ final class CredChainNative {
     ByteBuffer gen = null;
     try {
       NativeLoader.Loaded loaded = NativeLoader.load();
+      // Before anything is bound: a library of another ABI major (or one older than ABI
+      // versioning) is refused here, instead of being called through the wrong signatures.
+      Abi.check(loaded.location, () -> loaded.library.getFunction("credchain_abi_version")
+          .invokeInt(new Object[0]));
       com.sun.jna.Native.register(CredChainNative.class, loaded.library);
       location = loaded.location;
       Pointer counter = credchain_generation_counter();
@@ -111,10 +130,11 @@ final class CredChainNative {
     if (error == null) {
       try {
         Logging.install();
-        Logging.LOGGER.fine("loaded libcredchain " + string(credchain_version()) + " from " + location);
+        Logging.LOGGER.fine("loaded libcredchain " + string(credchain_version()) + " (ABI "
+            + Abi.format(credchain_abi_version()) + ") from " + location);
       } catch (Throwable t) {
-        // Credentials matter more than log lines: keep going without the callback.
-        Logging.LOGGER.log(Level.WARNING, "could not install libcredchain's log callback", t);
+        // Credentials matter more than log lines: keep going without the subscription.
+        Logging.LOGGER.log(Level.WARNING, "could not subscribe to libcredchain's log", t);
       }
     }
   }
@@ -122,8 +142,7 @@ final class CredChainNative {
   /** Throws when the library could not be loaded; call first in every entry point. */
   static void ensureLoaded() {
     if (LOAD_ERROR != null) {
-      throw new CredChainException(CredChainException.Code.INTERNAL,
-          "libcredchain could not be loaded: " + LOAD_ERROR, LOAD_ERROR);
+      throw NativeLoader.loadFailure(LOAD_ERROR);
     }
   }
 
@@ -180,10 +199,19 @@ final class CredChainNative {
 
   // ---- logging --------------------------------------------------------------------------------
 
-  /** Routes the library's log callback to java.util.logging, logger {@code dev.credchain}. */
-  static final class Logging implements LogCallback {
+  /**
+   * Routes the library's log to java.util.logging, logger {@code dev.credchain}, through the
+   * binding's own subscription ({@code credchain_log_subscribe}). Other hosts in the process (a C
+   * driver, a Python plugin) hold their own subscriptions at their own levels; the binding only
+   * ever ends its own, so neither a level change nor JVM exit silences them.
+   */
+  static final class Logging implements LogSubscriber {
     static final Logger LOGGER = Logger.getLogger("dev.credchain");
-    /** Strong and static: the library keeps the function pointer for the life of the process. */
+    /**
+     * Strong and static: never collected, so the function pointer JNA made for it stays valid
+     * while the library holds it (for as long as it is subscribed, and a callback already in
+     * flight when an unsubscription gave up waiting).
+     */
     static final Logging CALLBACK = new Logging();
     static final AtomicLong DELIVERED = new AtomicLong();
 
@@ -197,6 +225,23 @@ final class CredChainNative {
     static final int LOG_DEBUG = 4;
     static final int LOG_TRACE = 5;
 
+    /** Guards the fields below; never taken by the callback (unsubscribing waits for it). */
+    private static final Object LOCK = new Object();
+    /** The binding's subscription, when {@link #subscribed}. */
+    private static long subscription;
+    private static boolean subscribed;
+    private static int subscribedLevel = LOG_OFF;
+    /** The exit path ran: the JVM is going away, nothing subscribes again. */
+    private static boolean closed;
+
+    /**
+     * The JVM shutdown hook: ends the binding's subscription (only it) before the JVM goes, so the
+     * library's threads never call into a JVM that is shutting down or gone (an application that
+     * embeds the JVM may keep running after {@code DestroyJavaVM}, with its C drivers still
+     * logging). Unsubscribing waits for callbacks in flight, at most a second.
+     */
+    static final Thread EXIT_HOOK = new Thread(Logging::unsubscribeAtExit, "credchain-log-exit");
+
     private Logging() {}
 
     static void install() {
@@ -204,11 +249,82 @@ final class CredChainNative {
       // daemon threads and stay attached, so they neither block JVM exit nor re-attach per call.
       com.sun.jna.Native.setCallbackThreadInitializer(CALLBACK,
           new CallbackThreadInitializer(true, false, "credchain-native"));
+      try {
+        Runtime.getRuntime().addShutdownHook(EXIT_HOOK);
+      } catch (IllegalStateException shuttingDown) {
+        // Loaded while the JVM exits: no subscription that nothing would end.
+        synchronized (LOCK) {
+          closed = true;
+        }
+        return;
+      }
       apply(levelFor(LOGGER));
     }
 
-    static int apply(int max) {
-      return credchain_set_log_callback(max, max == LOG_OFF ? null : CALLBACK);
+    /**
+     * Subscribes at {@code max} (a LOG_* level), or ends the subscription for {@code LOG_OFF}.
+     * A different level is a new subscription: the new one is made first and the old one ended
+     * afterwards, so no message is lost in between (one logged at that instant may arrive twice),
+     * and a failed subscription leaves the old one in place. The same level changes nothing.
+     *
+     * @throws CredChainException when the library refuses
+     */
+    static void apply(int max) {
+      synchronized (LOCK) {
+        if (closed || (subscribed ? max == subscribedLevel : max == LOG_OFF)) {
+          return;
+        }
+        boolean hadPrevious = subscribed;
+        long previous = subscription;
+        if (max == LOG_OFF) {
+          subscribed = false;
+        } else {
+          LongByReference id = new LongByReference();
+          PointerByReference err = new PointerByReference();
+          int rc = credchain_log_subscribe(max, CALLBACK, null, id, err);
+          if (rc != 0) {
+            throw failure("credchain_log_subscribe", rc, err.getValue());
+          }
+          subscription = id.getValue();
+          subscribed = true;
+        }
+        subscribedLevel = max;
+        if (hadPrevious) {
+          unsubscribe(previous);
+        }
+      }
+    }
+
+    /** The binding's subscription id, or null when it has none (for tests). */
+    static Long subscription() {
+      synchronized (LOCK) {
+        return subscribed ? subscription : null;
+      }
+    }
+
+    /** The exit path ({@link #EXIT_HOOK}): ends the binding's own subscription, for good. */
+    static void unsubscribeAtExit() {
+      synchronized (LOCK) {
+        closed = true;
+        if (!subscribed) {
+          return;
+        }
+        subscribed = false;
+        subscribedLevel = LOG_OFF;
+        try {
+          unsubscribe(subscription);
+        } catch (Throwable ignored) {
+          // The JVM is exiting: there is nobody left to tell.
+        }
+      }
+    }
+
+    private static void unsubscribe(long id) {
+      PointerByReference err = new PointerByReference();
+      int rc = credchain_log_unsubscribe(id, err);
+      if (rc != 0) {
+        throw failure("credchain_log_unsubscribe", rc, err.getValue());
+      }
     }
 
     /** The native level (LOG_OFF .. LOG_TRACE) that the logger's current level lets through. */
@@ -247,7 +363,7 @@ final class CredChainNative {
     }
 
     @Override
-    public void invoke(int level, Pointer message) {
+    public void invoke(int level, Pointer message, Pointer userdata) {
       // Any thread, possibly one the JVM has never seen: nothing may escape into native code.
       try {
         Level l = julLevel(level);

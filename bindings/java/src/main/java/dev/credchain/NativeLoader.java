@@ -1,5 +1,6 @@
 package dev.credchain;
 
+import com.sun.jna.Library;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
 import java.io.File;
@@ -14,7 +15,9 @@ import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Collections;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -30,6 +33,12 @@ import java.util.logging.Logger;
  *
  * <p>A property or variable that is set but names nothing loadable is an error: it never falls
  * through to the next place, so a typo cannot silently load some other copy.
+ *
+ * <p>The library is opened {@code RTLD_LOCAL}, not with JNA's default {@code RTLD_GLOBAL}: its
+ * symbols serve this binding only. Loaded globally, they would also satisfy the {@code credchain_*}
+ * references of every native driver loaded later (whatever ABI major that driver was built for),
+ * bypassing the driver's own copy; opened locally, each driver calls its own copy, and the copies
+ * agree among themselves which one serves the process (the first loaded of each ABI major).
  */
 final class NativeLoader {
   static final String PROPERTY = "credchain.library.path";
@@ -51,6 +60,21 @@ final class NativeLoader {
   }
 
   private NativeLoader() {}
+
+  /** dlopen flags: RTLD_LAZY, and RTLD_LOCAL (0 on Linux, 4 on macOS). */
+  static final Map<String, Object> OPEN_OPTIONS = Collections.<String, Object>singletonMap(
+      Library.OPTION_OPEN_FLAGS, Platform.isMac() ? 0x1 | 0x4 : 0x1);
+
+  /**
+   * What every entry point throws when loading failed: {@code INTERNAL}, with the reason. A
+   * {@link CredChainException} (the ABI check's) contributes its message as is, anything else
+   * (an {@link UnsatisfiedLinkError}) its {@code toString()}.
+   */
+  static CredChainException loadFailure(Throwable error) {
+    String why = error instanceof CredChainException ? error.getMessage() : error.toString();
+    return new CredChainException(CredChainException.Code.INTERNAL,
+        "libcredchain could not be loaded: " + why, error);
+  }
 
   static String libraryFileName() {
     return System.mapLibraryName("credchain");
@@ -81,7 +105,7 @@ final class NativeLoader {
       throw new UnsatisfiedLinkError(how + " names " + configured + ", but " + f + " is not a file");
     }
     String path = f.getAbsolutePath();
-    return new Loaded(NativeLibrary.getInstance(path), path + " (" + how + ")");
+    return new Loaded(NativeLibrary.getInstance(path, OPEN_OPTIONS), path + " (" + how + ")");
   }
 
   private static Loaded extractBundled() throws IOException {
@@ -110,7 +134,7 @@ final class NativeLoader {
     }
     NativeLibrary lib;
     try {
-      lib = NativeLibrary.getInstance(tmp.toString());
+      lib = NativeLibrary.getInstance(tmp.toString(), OPEN_OPTIONS);
     } catch (UnsatisfiedLinkError e) {
       Files.deleteIfExists(tmp);
       throw e;

@@ -143,6 +143,9 @@ public final class ChildMain {
         case "native-bad-args":
           nativeBadArgs();
           break;
+        case "copies":
+          copies(args[1], args[2]);
+          break;
         default:
           throw new IllegalArgumentException("unknown command " + cmd);
       }
@@ -491,6 +494,159 @@ public final class ChildMain {
     out("records", records.get());
     out("delivered", CredChainNative.Logging.DELIVERED.get());
     out("threads_seen", new java.util.TreeSet<>(threads));
+    out("result", "ok");
+  }
+
+  /** tests/copies/driver.c, a native driver linked against target/release/libcredchain.so. */
+  public interface Driver extends com.sun.jna.Library {
+    com.sun.jna.Pointer driver_access_key();
+
+    int driver_invalidate();
+
+    int driver_subscribe();
+
+    int driver_unsubscribe();
+
+    int driver_log_count();
+  }
+
+  /** Runs of the counting credential_process so far (it writes them to $HOME/runs). */
+  static int processRuns() throws java.io.IOException {
+    java.nio.file.Path runs = java.nio.file.Paths.get(System.getenv("HOME"), "runs");
+    return java.nio.file.Files.exists(runs)
+        ? Integer.parseInt(new String(java.nio.file.Files.readAllBytes(runs),
+            StandardCharsets.UTF_8).trim())
+        : 0;
+  }
+
+  /** Waits (at most 10 s) until both counters reach the numbers wanted; true when they did. */
+  static boolean awaitRefreshLogs(AtomicInteger java, Driver driver, int javaWanted,
+      int driverWanted) throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      if (java.get() >= javaWanted && driver.driver_log_count() >= driverWanted) {
+        return true;
+      }
+      Thread.sleep(5);
+    }
+    return false;
+  }
+
+  /**
+   * This binding with the copy of the library bundled in its jar (the test leaves {@code
+   * CREDCHAIN_LIBRARY} and {@code credchain.library.path} unset) and, in the same process, a native
+   * driver linked against another file of the library: one chain (one run of the credential
+   * process per fetch), one generation, one set of log subscribers, of which this binding's exit
+   * path ends only its own. {@code order}: {@code java-first} loads the binding's copy first (it
+   * serves, the driver's forwards), {@code driver-first} the driver first (the other way round); a
+   * {@code -local} suffix opens the driver RTLD_LOCAL instead of JNA's default RTLD_GLOBAL.
+   */
+  static void copies(String driverPath, String order) throws Exception {
+    Logger logger = Logger.getLogger("dev.credchain");
+    logger.setLevel(Level.INFO);
+    logger.setUseParentHandlers(false);
+    AtomicInteger javaRefreshes = new AtomicInteger();
+    logger.addHandler(new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        if (r.getMessage() != null && r.getMessage().contains("now come from")) {
+          javaRefreshes.incrementAndGet();
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    });
+    // JNA opens a library RTLD_GLOBAL unless told otherwise; "-local" opens the driver (and with
+    // it its copy of libcredchain) RTLD_LOCAL, as the JVM's System.load and Python's ctypes do.
+    java.util.Map<String, Object> driverOptions = order.endsWith("-local")
+        ? NativeLoader.OPEN_OPTIONS : java.util.Collections.<String, Object>emptyMap();
+    Driver driver = null;
+    if (order.startsWith("driver-first")) {
+      driver = com.sun.jna.Native.load(driverPath, Driver.class, driverOptions);
+      out("driver_subscribe_rc", driver.driver_subscribe());
+    }
+    out("location", CredChain.libraryLocation()); // loads the jar's copy, subscribes at INFO
+    out("abi", Abi.format(CredChainNative.credchain_abi_version()));
+    // RTLD_LOCAL: the jar's copy is not in the process's global scope, where it would capture
+    // the credchain_* references of a driver loaded next. (Only meaningful when the driver, which
+    // JNA loads RTLD_GLOBAL with its copy, is not loaded yet.)
+    boolean global;
+    try {
+      com.sun.jna.NativeLibrary.getProcess().getFunction("credchain_abi_version");
+      global = true;
+    } catch (UnsatisfiedLinkError expected) {
+      global = false;
+    }
+    out("jar_copy_global", global);
+
+    // A level change replaces the binding's subscription: the new one first, then the old ends.
+    Long atLoad = CredChainNative.Logging.subscription();
+    CredChain.setLogLevel(Level.FINE);
+    Long atFine = CredChainNative.Logging.subscription();
+    CredChain.setLogLevel(Level.INFO);
+    Long atInfo = CredChainNative.Logging.subscription();
+    CredChain.setLogLevel(Level.INFO); // the same level: the same subscription
+    out("subscriptions", atLoad + "," + atFine + "," + atInfo + ","
+        + CredChainNative.Logging.subscription());
+    out("ended_at_load_rc", atLoad == null ? "none"
+        : CredChainNative.credchain_log_unsubscribe(atLoad, null));
+    out("ended_at_fine_rc", atFine == null ? "none"
+        : CredChainNative.credchain_log_unsubscribe(atFine, null));
+
+    if (driver == null) {
+      driver = com.sun.jna.Native.load(driverPath, Driver.class, driverOptions);
+      out("driver_subscribe_rc", driver.driver_subscribe());
+    }
+
+    out("java_key_1", CredChain.getCredentials().accessKeyId());
+    out("driver_key_1", driver.driver_access_key().getString(0, "UTF-8"));
+    out("runs_1", processRuns());
+    // the raw struct, past the cache: reuse_until is read from its own offset
+    com.sun.jna.ptr.PointerByReference raw = new com.sun.jna.ptr.PointerByReference();
+    out("native_get_rc", CredChainNative.credchain_get_credentials(null, raw, null));
+    try {
+      CredChainNative.CCredentials cc = new CredChainNative.CCredentials(raw.getValue());
+      out("native_expiration", cc.expiration);
+      out("native_reuse_until", cc.reuse_until);
+    } finally {
+      CredChainNative.credchain_free_credentials(raw.getValue());
+    }
+    out("logs_arrived_1", awaitRefreshLogs(javaRefreshes, driver, 1, 1));
+    out("java_logs_1", javaRefreshes.get());
+    out("driver_logs_1", driver.driver_log_count());
+
+    // The driver invalidates; Java learns of it through the generation counter alone.
+    out("driver_invalidate_rc", driver.driver_invalidate());
+    out("java_key_2", CredChain.getCredentials().accessKeyId());
+    out("driver_key_2", driver.driver_access_key().getString(0, "UTF-8"));
+    out("runs_2", processRuns());
+    out("logs_arrived_2", awaitRefreshLogs(javaRefreshes, driver, 2, 2));
+    out("java_logs_2", javaRefreshes.get());
+    out("driver_logs_2", driver.driver_log_count());
+
+    // The binding's exit path (what its JVM shutdown hook runs) ends its subscription only.
+    CredChainNative.Logging.EXIT_HOOK.run();
+    out("java_subscription_after_exit_path", CredChainNative.Logging.subscription());
+    out("driver_invalidate_rc_2", driver.driver_invalidate());
+    out("driver_key_3", driver.driver_access_key().getString(0, "UTF-8"));
+    out("runs_3", processRuns());
+    out("logs_arrived_3", awaitRefreshLogs(javaRefreshes, driver, 0, 3));
+    // Ending the driver's subscription waits for calls into the subscribers in flight; a little
+    // more time then covers a Java subscriber called after the driver's.
+    out("driver_unsubscribe_rc", driver.driver_unsubscribe());
+    Thread.sleep(50);
+    out("java_logs_3", javaRefreshes.get());
+    out("driver_logs_3", driver.driver_log_count());
+    out("java_key_3", CredChain.getCredentials().accessKeyId());
+
+    // Last, as it runs the credential process once more (the diagnosis fetches past the cache).
+    String json = CredChain.diagnose();
+    int at = json.indexOf("\"library_copies\"");
+    out("library_copies", at < 0 ? "none" : json.substring(at, json.indexOf(']', at) + 1));
     out("result", "ok");
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.jna.Callback;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
+import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -52,8 +53,17 @@ import org.junit.jupiter.api.Test;
  *   <li>every {@code credchain_*} native method of {@link CredChainNative} is declared in the
  *       header with as many parameters, a compatible return kind (int for {@code
  *       credchain_result}, void, pointer) and compatible parameter kinds (int, long, boolean,
- *       pointer, pointer-to-pointer, callback). Header functions the binding does not call yet
- *       are allowed.
+ *       pointer, pointer-to-pointer, {@code uint64_t *} as {@link LongByReference} or {@code
+ *       long[]}, {@code void *} as {@link Pointer}, callback). Header functions the binding does
+ *       not call yet are allowed;
+ *   <li>a parameter of a function pointer type ({@code credchain_log_subscriber}) is a JNA
+ *       {@link Callback} interface whose method has the typedef's parameters and return type;
+ *   <li>{@code CREDCHAIN_ABI_MAJOR} and {@code CREDCHAIN_ABI_MINOR} equal {@link Abi#ABI_MAJOR}
+ *       and {@link Abi#ABI_MINOR}, the version the binding checks the loaded library against;
+ *   <li>{@link CredChainNative.CCredentials} has the fields of {@code struct
+ *       credchain_credentials}, in the same order, of compatible kinds;
+ *   <li>the binding does not use {@code credchain_set_log_callback}, the one callback shared by
+ *       every host in the process (it subscribes instead).
  * </ol>
  *
  * <p>Nothing here loads the native library: the header is read as text from {@code
@@ -71,6 +81,8 @@ import org.junit.jupiter.api.Test;
 class HeaderConstantsTest {
   /** The header as text, comments and preprocessor lines removed. */
   private static String header;
+  /** The header as it is, for its #defines. */
+  private static String rawHeader;
   private static Path headerPath;
 
   @BeforeAll
@@ -82,7 +94,8 @@ class HeaderConstantsTest {
     assertTrue(Files.isRegularFile(headerPath), () -> "include/credchain.h not found at "
         + headerPath + " (basedir=" + System.getProperty("basedir") + ", user.dir="
         + System.getProperty("user.dir") + ")");
-    header = clean(new String(Files.readAllBytes(headerPath), StandardCharsets.UTF_8));
+    rawHeader = new String(Files.readAllBytes(headerPath), StandardCharsets.UTF_8);
+    header = clean(rawHeader);
   }
 
   // ---- the tests ------------------------------------------------------------------------------
@@ -112,6 +125,33 @@ class HeaderConstantsTest {
     assertFalse(methods.isEmpty(), "CredChainNative declares no credchain_* native method");
     assertNoProblems("CredChainNative disagrees with " + headerPath,
         compareSignatures(header, methods));
+  }
+
+  @Test
+  void abiVersionMatchesTheHeader() {
+    Map<String, Long> c = defines(rawHeader, "CREDCHAIN_ABI_");
+    assertEquals(new TreeSet<>(Arrays.asList("CREDCHAIN_ABI_MAJOR", "CREDCHAIN_ABI_MINOR")),
+        new TreeSet<>(c.keySet()), "the ABI version macros of " + headerPath);
+    assertNoProblems("Abi's ABI_* constants disagree with the CREDCHAIN_ABI_* macros of "
+        + headerPath, compareConstants(c, javaAbiVersion(), "Abi.", "CREDCHAIN_"));
+  }
+
+  @Test
+  void theCredentialsStructMatchesTheHeader() {
+    assertNoProblems("CredChainNative.CCredentials disagrees with struct credchain_credentials in "
+        + headerPath, compareStruct(header, "credchain_credentials",
+            CredChainNative.CCredentials.class));
+  }
+
+  @Test
+  void theBindingSubscribesInsteadOfSharingTheOneLogCallback() {
+    // credchain_set_log_callback is one callback for the whole process: a JVM that set or cleared
+    // it would take it from (or silence) a C driver or a Python plugin in the same process.
+    assertTrue(functions(header).containsKey("credchain_log_subscribe"));
+    assertFalse(nativeMethods().stream().anyMatch(m -> m.getName().equals(
+        "credchain_set_log_callback")), "CredChainNative still declares credchain_set_log_callback");
+    assertTrue(nativeMethods().stream().anyMatch(m -> m.getName().equals(
+        "credchain_log_unsubscribe")), "CredChainNative declares no credchain_log_unsubscribe");
   }
 
   @Test
@@ -158,7 +198,60 @@ class HeaderConstantsTest {
         () -> "no \"" + expected + "...\" in " + problems);
   }
 
+  @Test
+  void aChangedAbiMajorIsReported() {
+    String doctored = rawHeader.replaceFirst("(?m)^(#define\\s+CREDCHAIN_ABI_MAJOR\\s+)\\d+",
+        "$1" + (Abi.ABI_MAJOR + 1));
+    List<String> problems = compareConstants(defines(doctored, "CREDCHAIN_ABI_"), javaAbiVersion(),
+        "Abi.", "CREDCHAIN_");
+    assertEquals(Collections.singletonList("CREDCHAIN_ABI_MAJOR: the header says "
+        + (Abi.ABI_MAJOR + 1) + ", Abi.ABI_MAJOR says " + Abi.ABI_MAJOR), problems);
+  }
+
+  @Test
+  void aChangedCallbackSignatureIsReported() {
+    // The subscriber typedef without its userdata: the Java callback now has one parameter too many.
+    String doctored = header.replaceFirst(
+        "(\\(\\s*\\*\\s*credchain_log_subscriber\\s*\\)\\s*\\([^()]*?),\\s*void\\s*\\*\\s*userdata\\s*\\)",
+        "$1)");
+    assertFalse(doctored.equals(header), "the doctoring did not apply");
+    List<String> problems = compareSignatures(doctored, nativeMethods());
+    String expected = "credchain_log_subscribe: parameter 2 is credchain_log_subscriber, a callback "
+        + "with 2 parameters";
+    assertTrue(problems.stream().anyMatch(p -> p.startsWith(expected)),
+        () -> "no \"" + expected + "...\" in " + problems);
+  }
+
+  @Test
+  void aNewStructFieldIsReported() {
+    // a field added at the end of the struct, as a later ABI minor may
+    String doctored = header.replaceFirst("(\\bstruct\\s+credchain_credentials\\s*\\{[^}]*)\\}",
+        "$1 int64_t added_field; }");
+    assertFalse(doctored.equals(header), "the doctoring did not apply");
+    List<String> problems = compareStruct(doctored, "credchain_credentials",
+        CredChainNative.CCredentials.class);
+    assertTrue(problems.stream().anyMatch(p -> p.contains("added_field")), problems::toString);
+  }
+
   // ---- the binding, by reflection -------------------------------------------------------------
+
+  /** The static final int ABI_* fields of Abi, as CREDCHAIN_ABI_* names. */
+  static Map<String, Long> javaAbiVersion() {
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (Field f : Abi.class.getDeclaredFields()) {
+      int mod = f.getModifiers();
+      if (f.getName().startsWith("ABI_") && Modifier.isStatic(mod) && Modifier.isFinal(mod)
+          && f.getType() == int.class) {
+        try {
+          f.setAccessible(true);
+          out.put("CREDCHAIN_" + f.getName(), (long) f.getInt(null));
+        } catch (IllegalAccessException e) {
+          throw new AssertionError("cannot read Abi." + f.getName(), e);
+        }
+      }
+    }
+    return out;
+  }
 
   /** CredChainException.Code as CREDCHAIN_ names, without the binding-only UNKNOWN. */
   static Map<String, Long> javaResultCodes() {
@@ -234,6 +327,7 @@ class HeaderConstantsTest {
   static List<String> compareSignatures(String cleanHeader, List<Method> methods) {
     Map<String, CFunction> c = functions(cleanHeader);
     Map<String, String> aliases = typedefs(cleanHeader);
+    Map<String, CFunction> callbacks = callbackTypedefs(cleanHeader);
     List<String> problems = new ArrayList<>();
     for (Method m : methods) {
       CFunction f = c.get(m.getName());
@@ -259,7 +353,110 @@ class HeaderConstantsTest {
         if (p != null) {
           problems.add(m.getName() + ": parameter " + (i + 1) + " is " + f.params.get(i)
               + " in the header, " + params[i].getSimpleName() + " in CredChainNative (" + p + ")");
+          continue;
         }
+        CFunction typedef = callbacks.get(f.params.get(i).trim());
+        if (typedef != null) {
+          String cb = callbackMismatch(typedef, params[i], aliases);
+          if (cb != null) {
+            problems.add(m.getName() + ": parameter " + (i + 1) + " is " + f.params.get(i)
+                + ", a callback with " + typedef.params.size() + " parameters "
+                + typedef.params + " returning " + typedef.returnType + "; "
+                + params[i].getSimpleName() + " " + cb);
+          }
+        }
+      }
+    }
+    return problems;
+  }
+
+  /**
+   * Null when the JNA callback interface {@code java} has the function pointer type's
+   * parameters and return type, else what differs. Its parameters come from C, as return values
+   * do, so they are checked as such ({@code const char *} is a Pointer or a String).
+   */
+  static String callbackMismatch(CFunction typedef, Class<?> java, Map<String, String> aliases) {
+    Method method = callbackMethod(java);
+    if (method == null) {
+      return "is not a JNA callback interface with one method";
+    }
+    Class<?>[] params = method.getParameterTypes();
+    if (params.length != typedef.params.size()) {
+      return "." + method.getName() + " has " + params.length + " " + javaNames(params);
+    }
+    List<String> problems = new ArrayList<>();
+    String ret = kindMismatch(typedef.returnType, method.getReturnType(), true, aliases);
+    if (ret != null) {
+      problems.add("returns " + method.getReturnType().getSimpleName() + " (" + ret + ")");
+    }
+    for (int i = 0; i < params.length; i++) {
+      String p = kindMismatch(typedef.params.get(i), params[i], true, aliases);
+      if (p != null) {
+        problems.add("parameter " + (i + 1) + " is " + params[i].getSimpleName() + " (" + p + ")");
+      }
+    }
+    return problems.isEmpty() ? null : "." + method.getName() + ": " + String.join(", ", problems);
+  }
+
+  /** The method JNA calls on a callback: the only one, or the one named "callback". */
+  static Method callbackMethod(Class<?> java) {
+    if (!Callback.class.isAssignableFrom(java)) {
+      return null;
+    }
+    List<Method> candidates = Arrays.stream(java.getMethods())
+        .filter(m -> m.getDeclaringClass() != Object.class && !m.isDefault()
+            && !Modifier.isStatic(m.getModifiers()))
+        .collect(Collectors.toList());
+    if (candidates.size() == 1) {
+      return candidates.get(0);
+    }
+    return candidates.stream().filter(m -> m.getName().equals("callback")).findFirst().orElse(null);
+  }
+
+  /**
+   * One line per disagreement between {@code struct name} in the header and the JNA structure
+   * {@code java}: field names in order ({@code @Structure.FieldOrder}) and kinds. The whole struct
+   * is mapped, so that a field the library adds is noticed here rather than never read.
+   */
+  static List<String> compareStruct(String cleanHeader, String name,
+      Class<? extends Structure> java) {
+    Matcher m = Pattern.compile("\\bstruct\\s+" + Pattern.quote(name) + "\\s*\\{([^}]*)\\}")
+        .matcher(cleanHeader);
+    assertTrue(m.find(), () -> "struct " + name + " not found in the header");
+    Map<String, String> cFields = new LinkedHashMap<>();
+    for (String raw : m.group(1).split(";")) {
+      String field = raw.trim().replaceAll("\\s+", " ");
+      if (field.isEmpty()) {
+        continue;
+      }
+      Matcher fm = PARAM.matcher(field);
+      assertTrue(fm.matches(), () -> "cannot read a field of struct " + name + ": " + field);
+      cFields.put(fm.group(2), fm.group(1).trim());
+    }
+    Structure.FieldOrder order = java.getAnnotation(Structure.FieldOrder.class);
+    List<String> javaFields = order == null ? Collections.<String>emptyList()
+        : Arrays.asList(order.value());
+    List<String> problems = new ArrayList<>();
+    if (!javaFields.equals(new ArrayList<>(cFields.keySet()))) {
+      problems.add("fields: the header has " + cFields.keySet() + ", " + java.getSimpleName()
+          + " has " + javaFields + " (same names, same order, none missing)");
+    }
+    Map<String, String> aliases = typedefs(cleanHeader);
+    for (String f : javaFields) {
+      String cType = cFields.get(f);
+      if (cType == null) {
+        continue;
+      }
+      try {
+        Class<?> type = java.getField(f).getType();
+        String k = kindMismatch(cType, type, true, aliases);
+        if (k != null) {
+          problems.add(f + " is " + cType + " in the header, " + type.getSimpleName() + " in "
+              + java.getSimpleName() + " (" + k + ")");
+        }
+      } catch (NoSuchFieldException e) {
+        problems.add(f + " is in @FieldOrder but " + java.getSimpleName() + " has no public field "
+            + f);
       }
     }
     return problems;
@@ -282,10 +479,19 @@ class HeaderConstantsTest {
     if (stars >= 2) {
       ok = Arrays.asList(PointerByReference.class, Pointer.class);
     } else if (stars == 1) {
-      ok = base.equals("char")
-          ? (isReturn ? Arrays.asList(Pointer.class, String.class)
-              : Arrays.asList(byte[].class, String.class, Pointer.class))
-          : Arrays.asList(Pointer.class, Structure.class);
+      if (base.equals("char")) {
+        ok = isReturn ? Arrays.asList(Pointer.class, String.class)
+            : Arrays.asList(byte[].class, String.class, Pointer.class);
+      } else if (base.matches("u?int64_t")) {
+        // an out parameter (uint64_t *subscription); a returned address (the generation
+        // counter) is read through a Pointer
+        ok = isReturn ? Collections.singletonList(Pointer.class)
+            : Arrays.asList(LongByReference.class, long[].class);
+      } else if (base.equals("void")) {
+        ok = Collections.singletonList(Pointer.class);
+      } else {
+        ok = Arrays.asList(Pointer.class, Structure.class);
+      }
     } else if (base.equals("void")) {
       ok = Collections.singletonList(void.class);
     } else if (base.equals("bool")) {
@@ -383,18 +589,24 @@ class HeaderConstantsTest {
       if (!m.matches() || m.group(1).matches("(?s).*\\btypedef\\b.*")) {
         continue;
       }
-      List<String> params = new ArrayList<>();
-      String list = m.group(3).trim();
-      if (!list.isEmpty() && !list.equals("void")) {
-        for (String p : list.split(",")) {
-          p = p.trim().replaceAll("\\s+", " ");
-          Matcher pm = PARAM.matcher(p);
-          params.add(pm.matches() ? pm.group(1).trim() : p);
-        }
-      }
-      out.put(m.group(2), new CFunction(m.group(1).trim().replaceAll("\\s+", " "), params));
+      out.put(m.group(2), new CFunction(m.group(1).trim().replaceAll("\\s+", " "),
+          parameterTypes(m.group(3))));
     }
     return out;
+  }
+
+  /** The types of a C parameter list (names dropped); empty for "" and "void". */
+  static List<String> parameterTypes(String list) {
+    List<String> params = new ArrayList<>();
+    list = list.trim();
+    if (!list.isEmpty() && !list.equals("void")) {
+      for (String p : list.split(",")) {
+        p = p.trim().replaceAll("\\s+", " ");
+        Matcher pm = PARAM.matcher(p);
+        params.add(pm.matches() ? pm.group(1).trim() : p);
+      }
+    }
+    return params;
   }
 
   /**
@@ -411,6 +623,34 @@ class HeaderConstantsTest {
         .matcher(cleanHeader);
     while (m.find()) {
       out.put(m.group(1), "callback");
+    }
+    return out;
+  }
+
+  /** Function pointer typedefs, by name: their return and parameter types. */
+  static Map<String, CFunction> callbackTypedefs(String cleanHeader) {
+    Map<String, CFunction> out = new TreeMap<>();
+    Matcher m = Pattern.compile(
+        "\\btypedef\\s+([\\w\\s*]+?)\\s*\\(\\s*\\*\\s*(\\w+)\\s*\\)\\s*\\(([^()]*)\\)\\s*;")
+        .matcher(cleanHeader);
+    while (m.find()) {
+      out.put(m.group(2), new CFunction(m.group(1).trim().replaceAll("\\s+", " "),
+          parameterTypes(m.group(3))));
+    }
+    return out;
+  }
+
+  /** {@code #define NAME number} lines whose name starts with {@code prefix}, in order. */
+  static Map<String, Long> defines(String raw, String prefix) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    Matcher m = Pattern.compile("(?m)^\\s*#\\s*define\\s+(" + Pattern.quote(prefix)
+        + "\\w*)\\s+(\\S+)\\s*$").matcher(raw);
+    while (m.find()) {
+      try {
+        out.put(m.group(1), Long.decode(m.group(2)));
+      } catch (NumberFormatException e) {
+        throw new AssertionError(m.group(1) + " is not a plain number: " + m.group(2), e);
+      }
     }
     return out;
   }

@@ -19,15 +19,16 @@
 //! and the copy loaded second logs a warning naming both paths, once.
 //! `credchain_diagnose` lists every copy.
 
-use std::ffi::{c_char, c_int, c_void, CStr, CString};
-
 mod elf;
+
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Once;
 
-use super::types::credchain_result;
-use super::types::CREDCHAIN_ABI_MAJOR;
-use super::types::{credchain_credentials, credchain_error, credchain_log_callback, credchain_log_subscriber};
+use super::types::{
+    credchain_credentials, credchain_error, credchain_log_callback, credchain_log_subscriber, credchain_result,
+    CREDCHAIN_ABI_MAJOR,
+};
 use crate::diagnostics::LibraryCopyReport;
 use crate::support::log;
 
@@ -65,9 +66,14 @@ pub struct CopyIdentity {
     pub(crate) table: *const CopyTable,
 }
 
-/// The C functions of one copy, for copies of the same ABI major. Fields are
-/// only ever appended (with a new ABI minor); `size` says how many a copy
-/// has.
+/// The C functions of one copy, for copies of the same ABI major. Every
+/// function of ABI 1.0 is here, so any 1.x copy can forward any of them.
+/// Functions added later are appended with a new ABI minor, and `size` says
+/// how far a copy's table goes: a newer copy forwarding to an older one
+/// must check it before calling such a function and, when the older copy
+/// lacks it, refuse with `CREDCHAIN_INTERNAL` naming both copies (rather
+/// than serve it itself, which would split the cache). No function has
+/// been added after 1.0 yet.
 #[repr(C)]
 pub struct CopyTable {
     pub(crate) size: usize,

@@ -97,6 +97,17 @@ def test_eight_threads_racing_first_calls_through_two_copies_fetch_once(build: d
         assert runs(home) == 1, f"repetition {repetition}: the process ran {runs(home)} times"
 
 
+def test_a_copy_opened_into_the_global_scope_first_does_not_take_over_the_second(build: dict,
+                                                                                  tmp_path: Path) -> None:
+    # Without -Bsymbolic, copy B's references to its own identity bound to
+    # copy A's exports (in the global scope): B took A's table for its own,
+    # served, and the process ran twice.
+    result, home = host(build, tmp_path, "race", "3", CREDCHAIN_TEST_FIRST_GLOBAL="1")
+    assert result.returncode == 0, result.stderr
+    assert re.findall(r"key race (\S+)", result.stdout) == ["ASIAMINT0001", "ASIAMINT0002", "ASIAMINT0003"]
+    assert runs(home) == 3
+
+
 def test_each_invalidation_through_either_copy_is_one_fetch_for_both(build: dict, tmp_path: Path) -> None:
     result, home = host(build, tmp_path, "race", "20")
     assert result.returncode == 0, result.stderr

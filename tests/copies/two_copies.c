@@ -12,6 +12,9 @@
  *                                          ABI major): each its own cache
  *   two_copies COPY_A COPY_B diagnose      prints credchain_diagnose's JSON
  *
+ * CREDCHAIN_TEST_FIRST_GLOBAL=1 opens copy A with RTLD_GLOBAL (as JNA does, or
+ * a program linked against it): copy B must still know itself.
+ *
  * The credential source is a credential_process that counts its runs
  * (tests/copies/test_copies.py); every access key seen is printed as
  * "key A|B KEY" so that the test can count distinct keys.
@@ -49,9 +52,9 @@ static void *need(void *handle, const char *symbol) {
     return found;
 }
 
-static copy open_copy(const char *name, const char *path) {
+static copy open_copy(const char *name, const char *path, int scope) {
     copy c = {.name = name};
-    c.handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    c.handle = dlopen(path, RTLD_NOW | scope);
     if (!c.handle) {
         fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
         exit(2);
@@ -158,8 +161,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s COPY_A COPY_B race ROUNDS|fork|apart|diagnose\n", argv[0]);
         return 2;
     }
-    copies[0] = open_copy("A", argv[1]);
-    copies[1] = open_copy("B", argv[2]);
+    const char *first_global = getenv("CREDCHAIN_TEST_FIRST_GLOBAL");
+    copies[0] = open_copy("A", argv[1], first_global && *first_global == '1' ? RTLD_GLOBAL : RTLD_LOCAL);
+    copies[1] = open_copy("B", argv[2], RTLD_LOCAL);
     const char *mode = argv[3];
     int status = 2;
     if (strcmp(mode, "race") == 0) {

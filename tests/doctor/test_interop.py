@@ -69,6 +69,14 @@ def test_credchain_get_as_botocores_credential_process(scn: Scenario) -> None:
     assert run.report["credentials"]["session_token"] is True
 
 
+def assert_the_clis_report_and_the_copies(report: dict, cli_stdout: str) -> None:
+    """The C ABI's report is the command's, plus the one copy of the library
+    this process loaded (the command is not a library: it has no such list)."""
+    copies = report.pop("library_copies")
+    assert copies == [{"path": str(LIB), "version": report["credchain_version"], "abi": "1.0", "serving": True}]
+    assert report == json.loads(cli_stdout)
+
+
 def test_diagnose_through_ctypes_returns_the_clis_json(scn: Scenario) -> None:
     scn.write_credentials(
         f"[work]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
@@ -79,8 +87,8 @@ def test_diagnose_through_ctypes_returns_the_clis_json(scn: Scenario) -> None:
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout)
     cli = scn.doctor("--profile", "work")
-    assert got["json"] == cli.stdout.rstrip("\n")
     report = json.loads(got["json"])
+    assert_the_clis_report_and_the_copies(report, cli.stdout)
     assert [p["code"] for p in report["pitfalls"]] == [
         "explicit-profile-ignores-env", "static-temporary-credentials-in-file", "credentials-file-permissions"]
     assert (got["rc_null"], got["null_message"]) == (1, "json must not be NULL")
@@ -93,5 +101,5 @@ def test_diagnose_through_ctypes_for_the_default_profile(scn: Scenario) -> None:
     done = scn.python(DIAGNOSE, str(LIB))
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout)
-    assert got["json"] == scn.doctor().stdout.rstrip("\n")
+    assert_the_clis_report_and_the_copies(json.loads(got["json"]), scn.doctor().stdout)
     assert json.loads(got["json"])["pitfalls"][0]["code"] == "no-source-configured"

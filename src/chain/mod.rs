@@ -29,21 +29,9 @@ use crate::types::credentials::Credentials;
 use crate::types::error::{Error, ErrorCode, Result};
 pub use crate::types::source::SourceName;
 
-/// The chain's order (see the table in `docs/design.md`).
-pub const ORDER: [SourceName; 12] = [
-    SourceName::Env,
-    SourceName::AssumeRole,
-    SourceName::AssumeRoleWithWebIdentity,
-    SourceName::Sso,
-    SourceName::SharedCredentialsFile,
-    SourceName::Login,
-    SourceName::CustomProcess,
-    SourceName::ConfigFile,
-    SourceName::Ec2CredentialsFile,
-    SourceName::BotoConfig,
-    SourceName::ContainerRole,
-    SourceName::IamRole,
-];
+/// The chain's order (see the table in `docs/design.md`): botocore's, in
+/// which `SourceName` declares its variants.
+pub const ORDER: [SourceName; 12] = SourceName::ALL;
 
 /// The result of one resolution, success or not, with the fingerprint of
 /// what was read, so that the cache can tell when to look again.

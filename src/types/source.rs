@@ -34,8 +34,8 @@ pub enum SourceName {
 }
 
 impl SourceName {
-    /// Every source, in the order of the enum (not the chain's order,
-    /// which belongs to `chain::ORDER`).
+    /// Every source, in the order of the enum, which is botocore's order of
+    /// the chain (`chain::ORDER`).
     pub const ALL: [SourceName; 12] = [
         SourceName::Env,
         SourceName::AssumeRole,

@@ -207,6 +207,37 @@ assert driver.driver_invalidate() == 0
 print("python-after", credchain.get_credentials().access_key)
 print("driver-after", driver.driver_access_key().decode())
 print("bundled", credchain.library_path())
+
+# Three subscribers in one process: Python's logger (the binding's own
+# subscription), the driver's C subscriber, and a second one made here.
+import logging
+from credchain import _api, _ffi, _logging
+python_messages = []
+class Capture(logging.Handler):
+    def emit(self, record):
+        python_messages.append(record.getMessage())
+logger = logging.getLogger("credchain")
+logger.addHandler(Capture())
+logger.setLevel(logging.INFO)
+_logging.set_level(_api.library())
+assert driver.driver_subscribe() == 0
+third_messages = []
+third = _ffi.LOG_SUBSCRIBER(lambda level, message, userdata: third_messages.append(ctypes.string_at(message).decode()))
+handle = ctypes.c_uint64(0)
+assert _api.library().cdll.credchain_log_subscribe(_ffi.LOG_INFO, third, None, ctypes.byref(handle), None) == 0
+def refreshes(messages):
+    return sum("now come from" in m for m in messages)
+def refresh():
+    assert driver.driver_invalidate() == 0
+    driver.driver_access_key()
+refresh()
+print("logs-all", refreshes(python_messages), driver.driver_log_count(), refreshes(third_messages))
+_logging._detach()  # what the binding's exit handler does
+refresh()
+print("logs-after-python-left", refreshes(python_messages), driver.driver_log_count(), refreshes(third_messages))
+assert driver.driver_unsubscribe() == 0
+refresh()
+print("logs-after-driver-left", refreshes(python_messages), driver.driver_log_count(), refreshes(third_messages))
 """
 
 
@@ -221,4 +252,8 @@ def test_the_python_package_and_a_c_driver_share_one_chain(build: dict, installe
     assert str(installed_python.parent.parent) in seen["bundled"], "the package's own copy, not the tree's"
     assert seen["python"] == seen["driver"] == "ASIAMINT0001"
     assert seen["python-after"] == seen["driver-after"] == "ASIAMINT0002"
-    assert runs(home) == 2, "one run, then one after the driver's invalidation"
+    # Each subscriber hears each refresh once; one leaving silences only itself.
+    assert seen["logs-all"] == "1 1 1"
+    assert seen["logs-after-python-left"] == "1 2 2"
+    assert seen["logs-after-driver-left"] == "1 2 3"
+    assert runs(home) == 5, "one run, then one per invalidation by the driver"

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::cache::Snapshot;
 use crate::diagnostics::Report;
 use crate::process::instance::instance;
+use crate::support::log::{LogLevel, LogSink};
 use crate::token::{AuthToken, TokenRequest};
 use crate::types::error::Result;
 
@@ -49,6 +50,13 @@ pub fn auth_token(request: TokenRequest<'_>) -> Result<AuthToken> {
 /// chain without credentials is a successful diagnosis.
 pub fn diagnose(profile: Option<&str>) -> Result<Report> {
     instance().diagnose(profile)
+}
+
+/// Replaces the replaceable log sink (the one `credchain_set_log_callback`
+/// sets) with `sink` for messages up to `max_level`; `None` removes it.
+/// Returns once calls into the previous sink have finished.
+pub fn set_log_sink(max_level: LogLevel, sink: Option<LogSink>) {
+    instance().log.set_sink(max_level, sink)
 }
 
 /// Stops the background runtime, waiting up to `grace` for its tasks. Cached

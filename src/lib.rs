@@ -32,7 +32,9 @@ pub(crate) mod support;
 pub(crate) mod token;
 pub(crate) mod types;
 
-pub use api::{auth_token, diagnose, generation_counter, get_credentials, invalidate, reload_environment, shutdown};
+pub use api::{
+    auth_token, diagnose, generation_counter, get_credentials, invalidate, reload_environment, set_log_sink, shutdown,
+};
 pub use cache::Snapshot;
 pub use diagnostics::{render, report, shell};
 pub use support::log;

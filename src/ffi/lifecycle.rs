@@ -8,7 +8,8 @@ use super::guard::{guarded, out_pointer};
 use super::types::{
     credchain_error, credchain_log_callback, credchain_log_level, credchain_log_subscriber, credchain_result,
 };
-use crate::support::log::{self, LogLevel, LogSink};
+use crate::process::instance::instance;
+use crate::support::log::{LogLevel, LogSink};
 use crate::types::error::Error;
 
 /// The ABI version of this library: `CREDCHAIN_ABI_MAJOR << 16 |
@@ -53,7 +54,7 @@ pub extern "C" fn credchain_set_log_callback(max_level: u32, callback: credchain
                 unsafe { callback(credchain_log_level::from(level), text.as_ptr()) };
             })
         });
-        log::set_sink(LogLevel::from_u32(max_level), sink);
+        instance().log.set_sink(LogLevel::from_u32(max_level), sink);
         Ok(())
     })
 }
@@ -115,7 +116,7 @@ pub extern "C" fn credchain_log_subscribe(
             // this purpose; `text` outlives the call.
             unsafe { callback(credchain_log_level::from(level), text.as_ptr(), userdata.get()) };
         });
-        let id = log::subscribe(level, sink);
+        let id = instance().log.subscribe(level, sink);
         // SAFETY: `out` was checked non-NULL; the caller owns its storage.
         unsafe { *out = id };
         Ok(())
@@ -130,7 +131,7 @@ pub extern "C" fn credchain_log_subscribe(
 pub extern "C" fn credchain_log_unsubscribe(subscription: u64, error: *mut *mut credchain_error) -> credchain_result {
     super::copies::forward!(log_unsubscribe(subscription, error));
     guarded(error, || {
-        if log::unsubscribe(subscription) {
+        if instance().log.unsubscribe(subscription) {
             Ok(())
         } else {
             Err(Error::invalid_argument(format!(

@@ -3,8 +3,10 @@
 //!
 //! An [`Instance`] owns the settings, the runtime, the credentials cache,
 //! the chain's kept services (the IMDS provider, the child-process slots),
-//! the token cache and the latest capture of the environment, and wires
-//! them together: the cache gets its runtime, resolver and clock from here.
+//! the token cache, the latest capture of the environment and the log
+//! subscribers, and wires them together: the cache gets its runtime,
+//! resolver and clock from here, and every layer's log messages go to the
+//! subscribers it installs.
 //! It is created when the library is loaded (or on first use). After `fork()`, the child's first call builds a new instance
 //! that carries over the still-valid snapshots (read without taking a lock)
 //! and leaks the parent's: no lock, runtime or thread of the parent is ever
@@ -24,7 +26,7 @@ use crate::cache::{Cache, Context, Resolver, Snapshot, SystemClock};
 use crate::chain::{Environment, LatestEnvironment, Services};
 use crate::diagnostics::{self, Report};
 use crate::support::block;
-use crate::support::log;
+use crate::support::log::{self, Subscribers};
 use crate::support::runtime::{self, RuntimeSlot};
 use crate::token::{self, AuthToken, Signer, TokenCache, TokenRequest};
 use crate::types::error::{Error, ErrorCode, Result};
@@ -44,6 +46,9 @@ pub struct Instance {
     pub cache: Cache,
     /// Signed IAM database tokens; a forked child starts with none.
     pub tokens: TokenCache,
+    /// Everyone who receives log messages; a forked child keeps its
+    /// parent's (subscriptions survive a fork).
+    pub log: Arc<Subscribers>,
 }
 
 /// The chain, resolved under the latest capture of the environment with
@@ -103,7 +108,9 @@ fn replace(current: *mut Instance) -> &'static Instance {
         Ok(_) => {
             register_fork_handler();
             // SAFETY: just published; never freed.
-            unsafe { &*fresh }
+            let fresh: &'static Instance = unsafe { &*fresh };
+            log::install(&fresh.log);
+            fresh
         }
         Err(_) => {
             // Another thread installed one first; ours was never shared and
@@ -120,17 +127,17 @@ impl Instance {
     /// the environment, the settings, the log configuration and the runtime
     /// builder's defaults are read here, never later (nor in a child).
     fn new(forks_seen: u64) -> Self {
-        log::enabled(log::LogLevel::Error);
+        let log = Arc::new(Subscribers::from_environment());
         runtime::prepare();
         let environment = LatestEnvironment::capture_now();
-        Instance::build(forks_seen, Settings::from_environment(), environment, None)
+        Instance::build(forks_seen, Settings::from_environment(), environment, log, None)
     }
 
     /// A forked child's instance: the parent's settings, still-valid
     /// credentials and environment capture, everything else new.
     fn after_fork(parent: &Instance, forks_seen: u64) -> Self {
         let environment = LatestEnvironment::starting_from(parent.chain.environment.current());
-        Instance::build(forks_seen, parent.settings, environment, Some(&parent.cache))
+        Instance::build(forks_seen, parent.settings, environment, parent.log.clone(), Some(&parent.cache))
     }
 
     /// An instance with a new runtime slot, services and token cache; its
@@ -139,6 +146,7 @@ impl Instance {
         forks_seen: u64,
         settings: Settings,
         environment: LatestEnvironment,
+        log: Arc<Subscribers>,
         parent_cache: Option<&Cache>,
     ) -> Self {
         let runtime = Arc::new(RuntimeSlot::default());
@@ -153,7 +161,7 @@ impl Instance {
             Some(parent) => parent.carry_over(context),
             None => Cache::new(context),
         };
-        Instance { forks_seen, settings, runtime, chain, cache, tokens: TokenCache::default() }
+        Instance { forks_seen, settings, runtime, chain, cache, tokens: TokenCache::default(), log }
     }
 
     /// Runs `use_it` on `profile`'s current snapshot (the hot path).

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use credchain::log::{self, LogLevel, LogSink};
+use credchain::log::{LogLevel, LogSink};
 use credchain::SourceName;
 use credchain::{mask_access_key, rfc3339, Credentials};
 use credchain::{render, shell};
@@ -276,7 +276,7 @@ pub fn run(mut args: Args) -> Result<i32, String> {
     let sink: LogSink = Arc::new(move |level: LogLevel, message: &str| {
         println!("  +{:6.2} s  library {}: {message}", started.elapsed().as_secs_f64(), level.name());
     });
-    log::set_sink(LogLevel::Info, Some(sink));
+    credchain::set_log_sink(LogLevel::Info, Some(sink));
 
     let deadline = demo.started + Duration::from_secs(seconds);
     let readers: Vec<_> = (0..READERS)
@@ -296,7 +296,7 @@ pub fn run(mut args: Args) -> Result<i32, String> {
         let _ = reader.join();
     }
     let fetches = settle(&demo);
-    log::set_sink(LogLevel::Off, None);
+    credchain::set_log_sink(LogLevel::Off, None);
 
     let seen = demo.seen.lock().unwrap_or_else(|p| p.into_inner());
     let rotations = seen.distinct.saturating_sub(1);

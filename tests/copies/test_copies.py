@@ -117,9 +117,11 @@ def test_each_invalidation_through_either_copy_is_one_fetch_for_both(build: dict
 
 
 def test_two_copies_under_valgrind(build: dict, tmp_path: Path) -> None:
-    result, home = host(build, tmp_path, "race", "5", valgrind=True)
+    # 100 rounds of 8 threads through both copies, each after an invalidation.
+    result, home = host(build, tmp_path, "race", "100", valgrind=True)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert runs(home) == 5
+    assert re.findall(r"key race (\S+)", result.stdout) == [f"ASIAMINT{n:04d}" for n in range(1, 101)]
+    assert runs(home) == 100
 
 
 def test_after_fork_the_child_still_has_one_serving_copy(build: dict, tmp_path: Path) -> None:

@@ -130,7 +130,9 @@ def set_level(lib: _ffi.Library, python_level: Optional[int] = None) -> int:
     max_level = library_level_for(python_level)
     with _lock:
         _lib = lib
-        if max_level != _subscribed_level or _subscription is None and max_level != _ffi.LOG_OFF:
+        changed = max_level != _subscribed_level
+        missing = _subscription is None and max_level != _ffi.LOG_OFF
+        if changed or missing:
             # The new subscription first, then the old one ends: no message
             # is lost in between (one may arrive twice, at worst).
             previous = _subscription

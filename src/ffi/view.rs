@@ -63,12 +63,13 @@ impl Drop for CText {
 
 /// One shard's copy of the C view and its count of outstanding leases, on
 /// cache lines of its own. The view comes first: a pointer to the lease is a
-/// pointer to the view.
+/// pointer to the view. The count shares the view's first cache line, so
+/// that a lease writes one line; the owner, only read, starts the second.
 #[repr(C, align(64))]
 struct Lease {
     view: credchain_credentials,
-    owner: *const ViewData,
     outstanding: AtomicUsize,
+    owner: *const ViewData,
 }
 
 /// The view's contents, at a fixed address until reclaimed.
@@ -378,10 +379,12 @@ mod tests {
 
     #[test]
     fn no_two_leases_share_a_cache_line() {
-        // The C struct (56 bytes since reuse_until) and the counter no
-        // longer fit in one 64-byte line: each lease takes two whole lines.
+        // The C struct (56 bytes since reuse_until), the counter and the
+        // owner take two whole lines; the view and its counter share the
+        // first.
         assert_eq!(std::mem::align_of::<Lease>(), 64);
         assert_eq!(std::mem::size_of::<Lease>(), 128);
+        assert_eq!(std::mem::offset_of!(Lease, outstanding), 56);
     }
 }
 

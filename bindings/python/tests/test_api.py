@@ -269,7 +269,9 @@ def use_fetch(monkeypatch: pytest.MonkeyPatch, fetch: "FakeFetch", reuse_until: 
 
     def fetch_with_reuse(profile: Optional[str]) -> Tuple[Credentials, float]:
         credentials = fetch(profile)
-        expiration = int(credentials.expiration.timestamp()) if credentials.expiration else 0
+        # The expiry as given (fractional seconds): truncating it made the
+        # "1.5 s left" case flaky when the clock's fraction was over half.
+        expiration = credentials.expiration.timestamp() if credentials.expiration else 0.0
         return credentials, _api.reuse_deadline(expiration, reuse_until)
 
     monkeypatch.setattr(_api, "fetch_with_reuse", fetch_with_reuse)

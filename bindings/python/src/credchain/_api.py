@@ -139,7 +139,7 @@ def fetch_with_reuse(profile: Optional[str]) -> Tuple[Credentials, float]:
     return credentials, reuse_deadline(expiration, reuse_until)
 
 
-def reuse_deadline(expiration: int, reuse_until: int) -> float:
+def reuse_deadline(expiration: float, reuse_until: float) -> float:
     """Until when a copy may be reused: the library's ``reuse_until`` (the
     start of its mandatory refresh window, where a C caller would wait for
     new credentials or get the refresh's error), never later than

@@ -258,6 +258,14 @@ impl Entry {
         // worth riding out.
         let keep = previous.schedule.is_some_and(|schedule| now < schedule.expires_at);
         let (snapshot, schedule) = if keep { (previous.snapshot.clone(), previous.schedule) } else { (None, None) };
+        // A failure in the advisory window answers no caller there (they are
+        // served the old keys), so its back-off must not reach into the
+        // mandatory window either: the first caller there asks upstream
+        // again instead of getting an older failure while the keys are valid.
+        let delay = match schedule.and_then(|s| s.mandatory_at.duration_since(now).ok()) {
+            Some(until_mandatory) => delay.min(until_mandatory),
+            None => delay,
+        };
         State {
             snapshot,
             schedule,

@@ -255,6 +255,28 @@ fn a_failure_before_expiry_keeps_the_old_credentials_for_later_callers() {
 }
 
 #[test]
+fn an_advisory_failure_does_not_answer_callers_in_the_mandatory_window() {
+    // A background refresh fails just before the mandatory window; its
+    // back-off (at least 0.5 s) would reach past the window's start. The
+    // first caller in the window must still ask upstream, not get the
+    // advisory failure back while the old keys are valid.
+    let b = bench(&[
+        Answer::Expiring("AKID1", HOUR),
+        Answer::Fails(ErrorCode::SourceFailed),
+        Answer::Expiring("AKID2", HOUR),
+    ]);
+    assert_eq!(key(&b), Ok("AKID1".into()));
+    let mandatory_at = b.entry.state().schedule.unwrap().mandatory_at;
+    let fetched_at = b.clock.now();
+    b.clock.advance(mandatory_at.duration_since(fetched_at).unwrap() - Duration::from_millis(200));
+    assert_eq!(resolve_again(&b), Err(ErrorCode::SourceFailed));
+    assert_eq!(key(&b), Ok("AKID1".into()), "the advisory window serves the old keys");
+    b.clock.advance(Duration::from_millis(300));
+    assert_eq!(key(&b), Ok("AKID2".into()));
+    assert_eq!(b.script.calls(), 3);
+}
+
+#[test]
 fn within_the_back_off_a_failure_is_repeated_without_asking_upstream() {
     let b = bench(&[Answer::Fails(ErrorCode::NoCredentials), Answer::Static("AKID1")]);
     let first = key(&b);

@@ -14,6 +14,7 @@
 //! | process | `process/` | the one instance that owns all process state |
 //! | Rust API | `api.rs` | the functions below |
 //! | C ABI | `ffi/` | every `extern "C"` function, the C view of a snapshot |
+//! | server | `serve/` | the cache on the container-credentials protocol (`credchain serve`) |
 //!
 //! The CLI (`src/bin/credchain`) uses only this public API.
 
@@ -28,6 +29,7 @@ pub mod ffi;
 #[doc(hidden)]
 pub mod fuzzing;
 pub(crate) mod process;
+pub mod serve;
 pub(crate) mod support;
 pub(crate) mod token;
 pub(crate) mod types;

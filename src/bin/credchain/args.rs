@@ -52,6 +52,18 @@ impl Args {
         Some(self.items.remove(i))
     }
 
+    /// Takes `--name` and everything after it (a `--` right after it is
+    /// dropped): a command line to run. `None` without `--name`.
+    pub fn take_rest(&mut self, name: &str) -> Option<Vec<String>> {
+        let flag = format!("--{name}");
+        let at = self.items.iter().position(|item| *item == flag)?;
+        let mut rest: Vec<String> = self.items.split_off(at).into_iter().skip(1).collect();
+        if rest.first().is_some_and(|first| first == "--") {
+            rest.remove(0);
+        }
+        Some(rest)
+    }
+
     /// Fails when anything was not understood.
     pub fn finish(self) -> Result<(), String> {
         match self.items.first() {

@@ -7,6 +7,7 @@ mod demo;
 mod doctor;
 mod get;
 mod output;
+mod serve;
 mod token;
 
 use args::Args;
@@ -23,6 +24,10 @@ commands:
   token rds --hostname H --port N --username U [--region R] [--profile P] [--signing-time T]
   token dsql --hostname H [--admin] [--region R] [--profile P] [--signing-time T]
                                                   print an IAM database auth token (as the aws CLI does)
+  serve [--profile P]... [--listen 127.0.0.1:PORT] [--token-file PATH] [--log-level L]
+        [--max-connections N] [--print-env | --exec -- COMMAND ARGS...]
+                                                  serve credentials on the container-credentials protocol
+                                                  (AWS_CONTAINER_CREDENTIALS_FULL_URI) to other processes
   version                                         print the library version
 ";
 
@@ -35,6 +40,7 @@ fn main() {
         Some("doctor") => doctor::run(args),
         Some("demo") => demo::run(args),
         Some("token") => token::run(args),
+        Some("serve") => serve::run(args),
         // The demo's fake upstream (its credential_process); not for users.
         Some("__mint-fake") => demo::mint_fake(args),
         Some("version") => {

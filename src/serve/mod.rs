@@ -29,7 +29,7 @@ use self::routes::{credentials_body, error_body, refusal_body, route, Route};
 use crate::process::instance::instance;
 use crate::support::log;
 use crate::types::error::{Error, ErrorCode, Result};
-use crate::types::text::escape_controls;
+use crate::types::text::{escape_controls, escape_name};
 
 pub use self::routes::path_of;
 
@@ -111,11 +111,30 @@ pub fn start(config: ServeConfig) -> Result<Server> {
     let slots = Arc::new(Semaphore::new(config.max_connections));
     let (stop, stop_seen) = watch::channel(false);
     let (stopped_tx, stopped) = mpsc::sync_channel(1);
+    let profiles = shared.profiles.clone();
     handle.spawn(async move {
         accept_loop(listener, shared, slots, stop_seen).await;
         let _ = stopped_tx.send(());
     });
+    handle.spawn_blocking(move || warm_up(&profiles));
     Ok(Server { address, stop, stopped })
+}
+
+/// Resolves every served profile once, at start, so that the first client
+/// is answered from the cache and a profile that cannot be served is
+/// reported now, in the server's log, rather than to a client later.
+fn warm_up(profiles: &[Option<String>]) {
+    for profile in profiles {
+        let name = profile.as_deref().map_or_else(|| "(default)".to_owned(), escape_name);
+        let outcome = crate::api::get_credentials(profile.as_deref())
+            .and_then(|snapshot| credentials_body(&snapshot, SystemTime::now()).map(|_| snapshot.source()));
+        match outcome {
+            Ok(source) => {
+                log::info(format_args!("profile {name} is ready to serve (credentials from {})", source.as_str()))
+            }
+            Err(error) => log::warn(format_args!("profile {name} cannot be served yet: {error}")),
+        }
+    }
 }
 
 impl Server {
@@ -294,7 +313,10 @@ async fn answer(shared: &Shared, head: &Head) -> (u16, zeroize::Zeroizing<Vec<u8
 async fn credentials(profile: Option<String>) -> (u16, zeroize::Zeroizing<Vec<u8>>) {
     let lookup = tokio::task::spawn_blocking(move || crate::api::get_credentials(profile.as_deref()));
     match lookup.await {
-        Ok(Ok(snapshot)) => (200, credentials_body(&snapshot, SystemTime::now())),
+        Ok(Ok(snapshot)) => match credentials_body(&snapshot, SystemTime::now()) {
+            Ok(body) => (200, body),
+            Err(error) => (503, zeroize::Zeroizing::new(error_body(&error))),
+        },
         Ok(Err(error)) => (503, zeroize::Zeroizing::new(error_body(&error))),
         Err(_) => (503, zeroize::Zeroizing::new(error_body(&Error::new(ErrorCode::Internal, "the lookup failed")))),
     }

@@ -7,7 +7,8 @@ use zeroize::Zeroizing;
 
 use crate::cache::Snapshot;
 use crate::types::credentials::rfc3339;
-use crate::types::error::Error;
+use crate::types::error::{Error, ErrorCode};
+use crate::types::source::SourceName;
 
 /// The path prefix of every profile's credentials.
 pub const CREDENTIALS_PATH: &str = "/credentials";
@@ -98,24 +99,43 @@ fn percent_decode(text: &str) -> Option<String> {
 struct Body<'a> {
     access_key_id: &'a str,
     secret_access_key: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    token: Option<&'a str>,
+    token: &'a str,
     expiration: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     account_id: Option<&'a str>,
 }
 
-/// The container-credentials body for `snapshot` at `now`; zeroed on drop.
-pub fn credentials_body(snapshot: &Snapshot, now: SystemTime) -> Zeroizing<Vec<u8>> {
+/// The container-credentials body for `snapshot` at `now` (zeroed on
+/// drop), or why these credentials cannot be served.
+pub fn credentials_body(snapshot: &Snapshot, now: SystemTime) -> Result<Zeroizing<Vec<u8>>, Error> {
     let credentials = snapshot.credentials();
+    let Some(token) = credentials.session_token.as_ref() else {
+        return Err(long_term_keys(credentials.source));
+    };
     let body = Body {
         access_key_id: &credentials.access_key_id,
         secret_access_key: &credentials.secret_access_key,
-        token: credentials.session_token.as_ref().map(|t| t.as_str()),
+        token: token.as_str(),
         expiration: rfc3339(credentials.expiration.unwrap_or(now + STATIC_EXPIRY)),
         account_id: credentials.account_id.as_deref(),
     };
-    Zeroizing::new(serde_json::to_vec(&body).unwrap_or_default())
+    Ok(Zeroizing::new(serde_json::to_vec(&body).unwrap_or_default()))
+}
+
+/// Long-term keys have no session token, and the protocol has no way to
+/// carry them that every SDK accepts: botocore, the JavaScript SDK and
+/// aws-config refuse a response without `Token`, and an empty `Token`
+/// makes the Java SDK and aws-sigv4 sign an empty security-token header.
+fn long_term_keys(source: SourceName) -> Error {
+    Error::new(
+        ErrorCode::InvalidConfig,
+        format!(
+            "the profile resolves to long-term access keys ({}), and the container-credentials protocol \
+             carries temporary credentials only (SDKs need a session token): serve a profile that assumes \
+             a role (role_arn with source_profile), uses SSO or another temporary source",
+            source.as_str()
+        ),
+    )
 }
 
 /// The body of a failure: its code (`SOURCE_FAILED`) and message, which by
@@ -166,17 +186,31 @@ mod tests {
         let temporary = Credentials::new_static(SourceName::AssumeRole, "ASIAX", "s3cret")
             .with_session_token(Some("tok"))
             .with_expiration(Some(now + Duration::from_secs(60)));
-        let body = credentials_body(&Snapshot::new(temporary, now), now);
+        let body = credentials_body(&Snapshot::new(temporary, now), now).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             json,
             serde_json::json!({"AccessKeyId": "ASIAX", "SecretAccessKey": "s3cret", "Token": "tok",
                                "Expiration": "2027-01-15T08:01:00Z"})
         );
-        let long_term = Credentials::new_static(SourceName::SharedCredentialsFile, "AKIAX", "s3cret");
+        let session = Credentials::new_static(SourceName::Env, "ASIAY", "s3cret").with_session_token(Some("tok"));
         let json: serde_json::Value =
-            serde_json::from_slice(&credentials_body(&Snapshot::new(long_term, now), now)).unwrap();
-        assert_eq!(json["Expiration"], "2027-01-15T08:20:00Z");
-        assert!(json.get("Token").is_none());
+            serde_json::from_slice(&credentials_body(&Snapshot::new(session, now), now).unwrap()).unwrap();
+        assert_eq!(json["Expiration"], "2027-01-15T08:20:00Z", "never-expiring credentials expire in 20 minutes");
+    }
+
+    #[test]
+    fn long_term_keys_are_refused_with_the_reason_and_what_to_serve_instead() {
+        let now = SystemTime::UNIX_EPOCH;
+        let long_term = Credentials::new_static(SourceName::SharedCredentialsFile, "AKIAX", "s3cret");
+        let error = credentials_body(&Snapshot::new(long_term, now), now).unwrap_err();
+        assert_eq!(error.code(), ErrorCode::InvalidConfig);
+        assert_eq!(
+            error.message(),
+            "the profile resolves to long-term access keys (shared-credentials-file), and the \
+             container-credentials protocol carries temporary credentials only (SDKs need a session token): \
+             serve a profile that assumes a role (role_arn with source_profile), uses SSO or another \
+             temporary source"
+        );
     }
 }

@@ -11,7 +11,7 @@
 
 use std::ffi::CString;
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -143,7 +143,7 @@ pub fn run(args: Args) -> Result<i32, String> {
     config.max_connections = options.max_connections;
     config.allow_beyond_loopback = options.beyond_loopback;
     let server = credchain::serve::start(config).map_err(|e| e.message().to_owned())?;
-    let base = format!("http://{}", server.address());
+    let base = format!("http://{}", client_address(server.address()));
     let uri = format!("{base}{}", path_of(options.profiles[0].as_deref()));
     credchain::log::info(format_args!(
         "token file {}; profiles: {}",
@@ -163,6 +163,17 @@ pub fn run(args: Args) -> Result<i32, String> {
     stop(server);
     drop(token_file);
     Ok(code)
+}
+
+/// The address a client on this host should use: a server listening on
+/// every address (`0.0.0.0`, `[::]`) is reached through loopback, the only
+/// plain-HTTP host the SDKs accept for this protocol.
+fn client_address(listening: SocketAddr) -> SocketAddr {
+    match listening.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from((Ipv4Addr::LOCALHOST, listening.port())),
+        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::from((Ipv6Addr::LOCALHOST, listening.port())),
+        _ => listening,
+    }
 }
 
 fn stop(server: Server) {

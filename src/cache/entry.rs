@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 use tokio::sync::Notify;
@@ -107,16 +107,42 @@ impl Entry {
         if let Some(snapshot) = self.servable_now(&current) {
             return Ok(use_it(snapshot));
         }
+        drop(current);
+        let environment = self.must_fetch()?;
+        self.fetch_and_wait(environment).map(|snapshot| use_it(&snapshot))
+    }
+
+    /// [`Entry::with_current`] for a caller on the runtime (`credchain
+    /// serve`): waits for the fetch as a task, never blocking a thread, so
+    /// that many waiting callers cannot take the blocking threads the fetch
+    /// itself needs to read the files.
+    pub async fn current(self: &Arc<Self>) -> Result<Arc<Snapshot>> {
+        self.ensure_refresher();
+        if let Some(snapshot) = self.servable_now(&self.state.load()) {
+            return Ok(snapshot.clone());
+        }
+        let environment = self.must_fetch()?;
+        let flight = self.join_flight(environment);
+        let timeout = self.context.settings.call_timeout;
+        match tokio::time::timeout(timeout, flight.landed()).await {
+            Ok(result) => result,
+            Err(_) => Err(self.timed_out(timeout)),
+        }
+    }
+
+    /// Past the hot path: the environment to fetch under, or the recent
+    /// failure to repeat while its back-off runs and nothing is in flight.
+    fn must_fetch(&self) -> Result<Arc<Environment>> {
         // The environment of the last capture: reading it again here could
         // race a host thread's `setenv` (see `chain/environment.rs`).
         let environment = self.context.resolver.environment();
+        let current = self.state.load();
         if let Some(error) = current.recent_failure(self.context.clock.instant(), &environment.vars) {
             if !self.fetch_in_flight() {
                 return Err(error.clone());
             }
         }
-        drop(current);
-        self.fetch_and_wait(environment).map(|snapshot| use_it(&snapshot))
+        Ok(environment)
     }
 
     /// The snapshot of `state` if it may be served now. Credentials that
@@ -144,16 +170,20 @@ impl Entry {
         let (_, handle) = self.context.runtime.handle();
         match block::run_until(&handle, async move { flight.landed().await }, deadline) {
             Ok(result) => result,
-            Err(Abandoned::DeadlinePassed) => Err(Error::new(
-                ErrorCode::Timeout,
-                format!(
-                    "timed out after {} ms waiting for credentials for profile {}",
-                    timeout.as_millis(),
-                    self.display_name()
-                ),
-            )),
+            Err(Abandoned::DeadlinePassed) => Err(self.timed_out(timeout)),
             Err(Abandoned::RuntimeStopped) => Err(Error::internal(ABANDONED)),
         }
+    }
+
+    fn timed_out(&self, timeout: Duration) -> Error {
+        Error::new(
+            ErrorCode::Timeout,
+            format!(
+                "timed out after {} ms waiting for credentials for profile {}",
+                timeout.as_millis(),
+                self.display_name()
+            ),
+        )
     }
 
     /// Whether a fetch is running on the live runtime.

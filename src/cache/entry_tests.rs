@@ -183,6 +183,58 @@ fn the_first_call_fetches_and_later_calls_are_served_without_asking_again() {
 }
 
 #[test]
+fn callers_on_the_runtime_wait_as_tasks_and_share_one_fetch() {
+    // 64 waiting tasks on a runtime with 2 blocking threads: none of them
+    // holds a thread while it waits, so the fetch still runs.
+    let gate = Arc::new(Semaphore::new(0));
+    let b = bench_gated(&[Answer::Expiring("AKID1", HOUR)], Some(gate.clone()));
+    let (_, handle) = b.runtime.handle();
+    let waiters: Vec<_> = (0..64)
+        .map(|_| {
+            let entry = b.entry.clone();
+            handle.spawn(async move { entry.current().await.map(|s| s.credentials().access_key_id.clone()) })
+        })
+        .collect();
+    while b.script.calls() == 0 {
+        std::thread::yield_now();
+    }
+    gate.add_permits(1);
+    let keys = block::run_until(
+        &handle,
+        async move {
+            let mut keys = Vec::new();
+            for waiter in waiters {
+                keys.push(waiter.await.expect("the task ran"));
+            }
+            keys
+        },
+        Instant::now() + Duration::from_secs(2),
+    )
+    .expect("every waiter finished");
+    assert!(keys.iter().all(|k| k.as_deref() == Ok("AKID1")), "{keys:?}");
+    assert_eq!(b.script.calls(), 1);
+}
+
+#[test]
+fn a_caller_on_the_runtime_gets_the_failure_and_its_back_off() {
+    let b = bench(&[Answer::Fails(ErrorCode::NoCredentials), Answer::Static("AKID1")]);
+    let (_, handle) = b.runtime.handle();
+    let ask = |entry: Arc<Entry>| {
+        block::run_until(
+            &handle,
+            async move { entry.current().await.map(|s| s.credentials().access_key_id.clone()).map_err(|e| e.code()) },
+            Instant::now() + Duration::from_secs(2),
+        )
+        .unwrap()
+    };
+    assert_eq!(ask(b.entry.clone()), Err(ErrorCode::NoCredentials));
+    assert_eq!(ask(b.entry.clone()), Err(ErrorCode::NoCredentials), "repeated within the back-off");
+    assert_eq!(b.script.calls(), 1);
+    b.clock.advance(Duration::from_millis(1001));
+    assert_eq!(ask(b.entry.clone()), Ok("AKID1".into()));
+}
+
+#[test]
 fn concurrent_first_calls_share_one_fetch() {
     let gate = Arc::new(Semaphore::new(0));
     let b = bench_gated(&[Answer::Expiring("AKID1", HOUR)], Some(gate.clone()));

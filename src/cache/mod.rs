@@ -105,6 +105,22 @@ impl Cache {
         }
     }
 
+    /// [`Cache::get`] for a caller on the runtime: waits as a task (see
+    /// [`Entry::current`]).
+    pub async fn get_async(&self, profile: Option<&str>) -> Result<Arc<Snapshot>> {
+        let name = match profile {
+            None => return self.ambient().current().await,
+            Some(name) => name,
+        };
+        if let Some(entry) = self.named.load().get(name).cloned() {
+            return entry.current().await;
+        }
+        let entry = self.pending_entry(name)?;
+        let result = entry.current().await;
+        self.settle(name, &entry);
+        result
+    }
+
     /// Resolves a name the cache does not hold yet through a pending entry,
     /// and keeps the entry only if the name turned out to name something.
     fn first_use<R>(&self, name: &str, use_it: impl FnOnce(&Arc<Snapshot>) -> R) -> Result<R> {

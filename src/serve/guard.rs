@@ -94,16 +94,24 @@ fn is_canonical_loopback(ip: IpAddr) -> bool {
     ip == IpAddr::from([127, 0, 0, 1]) || ip == IpAddr::from(std::net::Ipv6Addr::LOCALHOST)
 }
 
+/// The name part of `name[:port]` or `[v6][:port]`; `""` (allowed nowhere)
+/// when what follows the name is not a valid port.
 fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        return match host.find(']') {
-            Some(end) => &host[..=end],
-            None => host,
-        };
-    }
-    match host.rsplit_once(':') {
-        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => name,
-        _ => host,
+    let (name, rest) = match host.find(']') {
+        Some(end) if host.starts_with('[') => host.split_at(end + 1),
+        _ => match host.rsplit_once(':') {
+            Some((name, _)) if !name.contains(':') => (name, &host[name.len()..]),
+            _ => (host, ""),
+        },
+    };
+    let port_ok = match rest.strip_prefix(':') {
+        Some(port) => port.parse::<u16>().is_ok(),
+        None => rest.is_empty(),
+    };
+    if port_ok {
+        name
+    } else {
+        ""
     }
 }
 
@@ -143,7 +151,19 @@ mod tests {
 
     #[test]
     fn foreign_and_rebinding_hosts_are_refused() {
-        for host in ["evil.example", "127.0.0.1.nip.io", "localhost.evil.example", "10.0.0.1:80", "", "127.0.0.2"] {
+        for host in [
+            "evil.example",
+            "127.0.0.1.nip.io",
+            "localhost.evil.example",
+            "10.0.0.1:80",
+            "",
+            "127.0.0.2",
+            "[::1].evil.example",
+            "[::1]evil.example:80",
+            "localhost:99999999999",
+            "localhost:",
+            "localhost:8a",
+        ] {
             assert!(!host_allowed(host, None), "{host}");
         }
         let allowed = "10.1.2.3".parse().ok();

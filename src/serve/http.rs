@@ -31,9 +31,10 @@ impl Head {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    /// Whether the request announces a body, which this server never reads.
+    /// Whether the request announces a body, which this server never reads
+    /// (`Content-Length` was checked to be digits when parsed).
     pub fn has_body(&self) -> bool {
-        let length = self.header("content-length").map(|v| v.trim() != "0");
+        let length = self.header("content-length").map(|v| v.bytes().any(|b| b != b'0'));
         length.unwrap_or(false) || self.header("transfer-encoding").is_some()
     }
 }
@@ -48,9 +49,15 @@ pub enum Refusal {
 }
 
 /// Where the head in `buffer` ends (just past its blank line), if it is
-/// complete.
+/// complete. A head ended by bare line feeds counts as ended too, so that it
+/// is refused as malformed at once rather than left to the idle limit.
 pub fn head_end(buffer: &[u8]) -> Option<usize> {
-    buffer.windows(4).position(|w| w == b"\r\n\r\n").map(|at| at + 4)
+    let crlf = buffer.windows(4).position(|w| w == b"\r\n\r\n").map(|at| at + 4);
+    let bare = buffer.windows(2).position(|w| w == b"\n\n").map(|at| at + 2);
+    match (crlf, bare) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Parses a complete head (the bytes up to and including its blank line).
@@ -70,8 +77,13 @@ pub fn parse_head(head: &[u8]) -> Result<Head, Refusal> {
         if name.is_empty() || name.bytes().any(|b| !b.is_ascii_graphic()) {
             return Err(Refusal::Malformed);
         }
-        headers.push((name.to_owned(), value.trim().to_owned()));
+        let value = value.trim();
+        if value.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+            return Err(Refusal::Malformed);
+        }
+        headers.push((name.to_owned(), value.to_owned()));
     }
+    check_framing_headers(&headers)?;
     let connection =
         headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("connection")).map(|(_, v)| v.to_ascii_lowercase());
     let keep_alive = match connection.as_deref() {
@@ -80,6 +92,21 @@ pub fn parse_head(head: &[u8]) -> Result<Head, Refusal> {
         _ => version == "HTTP/1.1",
     };
     Ok(Head { method: method.to_owned(), target: target.to_owned(), headers, keep_alive })
+}
+
+/// The headers whose repetition or bad value lets two parties read one
+/// request differently (request smuggling, a second `Host`): at most one
+/// `Host` and one `Content-Length`, and that one digits only.
+fn check_framing_headers(headers: &[(String, String)]) -> Result<(), Refusal> {
+    let count = |wanted: &str| headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(wanted)).count();
+    if count("host") > 1 || count("content-length") > 1 {
+        return Err(Refusal::Malformed);
+    }
+    let length = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-length"));
+    if length.is_some_and(|(_, v)| v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(Refusal::Malformed);
+    }
+    Ok(())
 }
 
 fn parse_request_line(line: &str) -> Result<(&str, &str, &str), Refusal> {
@@ -158,6 +185,7 @@ mod tests {
         assert!(parse_head(b"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\n").unwrap().has_body());
         assert!(parse_head(b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap().has_body());
         assert!(!parse_head(b"GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n").unwrap().has_body());
+        assert!(!parse_head(b"GET / HTTP/1.1\r\nContent-Length: 000\r\n\r\n").unwrap().has_body());
     }
 
     #[test]
@@ -171,6 +199,12 @@ mod tests {
             b"GET / HTTP/1.1\r\nno colon\r\n\r\n",
             b"GET / HTTP/1.1\r\nbad name: v\r\n\r\n",
             b"GET / HTTP/1.1\r\n\xff: v\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 126\r\n\r\n",
+            b"GET / HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+            b"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nX: a\x00b\r\n\r\n",
+            b"GET / HTTP/1.1\nHost: a\n\n",
         ] {
             assert_eq!(parse_head(head), Err(Refusal::Malformed), "{}", String::from_utf8_lossy(head));
         }
@@ -190,6 +224,7 @@ mod tests {
     fn the_head_ends_after_the_blank_line() {
         assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r\nnext"), Some(18));
         assert_eq!(head_end(b"GET / HTTP/1.1\r\n"), None);
+        assert_eq!(head_end(b"GET / HTTP/1.1\nHost: a\n\n"), Some(24));
     }
 
     #[test]

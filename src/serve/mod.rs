@@ -28,7 +28,7 @@ use self::http::{head_end, parse_head, response, Head, Refusal, MAX_HEAD_BYTES};
 use self::routes::{credentials_body, error_body, refusal_body, route, Route};
 use crate::process::instance::instance;
 use crate::support::log;
-use crate::types::error::{Error, ErrorCode, Result};
+use crate::types::error::{Error, Result};
 use crate::types::text::{escape_controls, escape_name};
 
 pub use self::routes::path_of;
@@ -106,7 +106,9 @@ pub fn start(config: ServeConfig) -> Result<Server> {
         profiles: config.profiles,
         token: config.token,
         idle_timeout: config.idle_timeout,
-        also_allowed_host: config.allow_beyond_loopback.then_some(address.ip()),
+        // A server on every address is reached through loopback; one on a
+        // given address beyond it may be named by that address too.
+        also_allowed_host: (config.allow_beyond_loopback && !address.ip().is_unspecified()).then_some(address.ip()),
     });
     let slots = Arc::new(Semaphore::new(config.max_connections));
     let (stop, stop_seen) = watch::channel(false);
@@ -116,18 +118,19 @@ pub fn start(config: ServeConfig) -> Result<Server> {
         accept_loop(listener, shared, slots, stop_seen).await;
         let _ = stopped_tx.send(());
     });
-    handle.spawn_blocking(move || warm_up(&profiles));
+    handle.spawn(async move { warm_up(&profiles).await });
     Ok(Server { address, stop, stopped })
 }
 
 /// Resolves every served profile once, at start, so that the first client
 /// is answered from the cache and a profile that cannot be served is
 /// reported now, in the server's log, rather than to a client later.
-fn warm_up(profiles: &[Option<String>]) {
+async fn warm_up(profiles: &[Option<String>]) {
     for profile in profiles {
         let name = profile.as_deref().map_or_else(|| "(default)".to_owned(), escape_name);
-        let outcome = crate::api::get_credentials(profile.as_deref())
-            .and_then(|snapshot| credentials_body(&snapshot, SystemTime::now()).map(|_| snapshot.source()));
+        let outcome = instance().cache.get_async(profile.as_deref()).await;
+        let outcome =
+            outcome.and_then(|snapshot| credentials_body(&snapshot, SystemTime::now()).map(|_| snapshot.source()));
         match outcome {
             Ok(source) => {
                 log::info(format_args!("profile {name} is ready to serve (credentials from {})", source.as_str()))
@@ -307,17 +310,13 @@ async fn answer(shared: &Shared, head: &Head) -> (u16, zeroize::Zeroizing<Vec<u8
     }
 }
 
-/// The profile's credentials from the cache. The lookup may wait for a
-/// fetch (cold or expired entry), so it runs on the blocking pool, never on
-/// a runtime worker.
+/// The profile's credentials from the cache, waited for as a task: the
+/// fetch needs the runtime's blocking threads to read the files, so a
+/// waiting request must not hold one.
 async fn credentials(profile: Option<String>) -> (u16, zeroize::Zeroizing<Vec<u8>>) {
-    let lookup = tokio::task::spawn_blocking(move || crate::api::get_credentials(profile.as_deref()));
-    match lookup.await {
-        Ok(Ok(snapshot)) => match credentials_body(&snapshot, SystemTime::now()) {
-            Ok(body) => (200, body),
-            Err(error) => (503, zeroize::Zeroizing::new(error_body(&error))),
-        },
-        Ok(Err(error)) => (503, zeroize::Zeroizing::new(error_body(&error))),
-        Err(_) => (503, zeroize::Zeroizing::new(error_body(&Error::new(ErrorCode::Internal, "the lookup failed")))),
+    let lookup = instance().cache.get_async(profile.as_deref()).await;
+    match lookup.and_then(|snapshot| credentials_body(&snapshot, SystemTime::now())) {
+        Ok(body) => (200, body),
+        Err(error) => (503, zeroize::Zeroizing::new(error_body(&error))),
     }
 }

@@ -431,4 +431,4 @@ def test_an_unparsable_config_file(scn: Scenario) -> None:
 def test_usage_errors_exit_2(scn: Scenario) -> None:
     run = scn.run("doctor", "--bogus")
     assert run.rc == 2
-    assert "unexpected argument: --bogus" in run.stderr
+    assert run.stderr == "credchain doctor: unknown option: --bogus\ntry: credchain help doctor\n"

@@ -1,4 +1,5 @@
-//! A small argument reader: `--flag`, `--option value`, `--option=value`.
+//! A small argument reader: `--flag`, `--option value`, `--option=value`,
+//! and the `--help` / `--version` every command takes.
 
 /// The arguments after the sub-command.
 pub struct Args {
@@ -46,10 +47,14 @@ impl Args {
         }
     }
 
-    /// Takes the next positional argument.
-    pub fn positional(&mut self) -> Option<String> {
-        let i = self.items.iter().position(|item| !item.starts_with("--"))?;
-        Some(self.items.remove(i))
+    /// Takes the first argument when it is a word, not an option (the kind
+    /// of `credchain token KIND`).
+    pub fn leading_word(&mut self) -> Option<String> {
+        if self.items.first().is_some_and(|item| !item.starts_with('-')) {
+            Some(self.items.remove(0))
+        } else {
+            None
+        }
     }
 
     /// Takes `--name` and everything after it (a `--` right after it is
@@ -67,8 +72,31 @@ impl Args {
     /// Fails when anything was not understood.
     pub fn finish(self) -> Result<(), String> {
         match self.items.first() {
+            Some(extra) if extra.starts_with('-') => Err(format!("unknown option: {extra}")),
             Some(extra) => Err(format!("unexpected argument: {extra}")),
             None => Ok(()),
         }
     }
+}
+
+/// What `--help` / `-h` or `--version` / `-V` among a command's arguments
+/// asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Request {
+    Help,
+    Version,
+}
+
+/// The first `--help`, `-h`, `--version` or `-V` in `items`, before a `--`
+/// or `--exec` (what follows those belongs to another command).
+pub fn request(items: &[String]) -> Option<Request> {
+    for item in items {
+        match item.as_str() {
+            "--" | "--exec" => return None,
+            "--help" | "-h" => return Some(Request::Help),
+            "--version" | "-V" => return Some(Request::Version),
+            _ => {}
+        }
+    }
+    None
 }

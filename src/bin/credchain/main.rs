@@ -1,64 +1,135 @@
 //! The `credchain` command: explains which source wins and why, prints
-//! credentials for other tools, signs database auth tokens, and demonstrates
-//! the refresher.
+//! credentials for other tools, signs database auth tokens, serves
+//! credentials to other processes, and demonstrates the refresher.
+//!
+//! Every command takes `--help` / `-h` and `--version` / `-V`;
+//! `credchain help COMMAND` prints the same help as `credchain COMMAND
+//! --help` (the texts are in `help.rs`). Exit status: 0 success, 1 the
+//! command ran and failed, 2 a usage error (a short message and a `try:`
+//! line on standard error); `serve --exec` exits with its command's status.
 
 mod args;
 mod demo;
 mod doctor;
 mod get;
+mod help;
 mod output;
 mod serve;
 mod token;
 
-use args::Args;
-
-const USAGE: &str = "usage: credchain <command> [options]
-
-commands:
-  doctor [--profile P] [--json]                   explain which source wins, why, and every pitfall found
-                                                  (exit 0: credentials resolve, no error-level pitfall; 1 otherwise;
-                                                  JSON schema: docs/doctor-json.md)
-  demo [--seconds N]                              watch the refresher rotate short-lived fake credentials
-                                                  (offline, throw-away HOME; default 35 s)
-  get [--profile P] [--format process|env|json]   print the credentials the chain resolves
-  token rds --hostname H --port N --username U [--region R] [--profile P] [--signing-time T]
-  token dsql --hostname H [--admin] [--region R] [--profile P] [--signing-time T]
-                                                  print an IAM database auth token (as the aws CLI does)
-  serve [--profile P]... [--listen 127.0.0.1:PORT] [--token-file PATH] [--log-level L]
-        [--max-connections N] [--print-env | --exec -- COMMAND ARGS...]
-                                                  serve credentials on the container-credentials protocol
-                                                  (AWS_CONTAINER_CREDENTIALS_FULL_URI) to other processes
-  version                                         print the library version
-";
+use args::{Args, Request};
 
 fn main() {
-    let mut argv = std::env::args().skip(1);
-    let command = argv.next();
-    let args = Args::new(argv.collect());
-    let outcome = match command.as_deref() {
-        Some("get") => get::run(args),
-        Some("doctor") => doctor::run(args),
-        Some("demo") => demo::run(args),
-        Some("token") => token::run(args),
-        Some("serve") => serve::run(args),
-        // The demo's fake upstream (its credential_process); not for users.
-        Some("__mint-fake") => demo::mint_fake(args),
-        Some("version") => {
-            println!("credchain {}", env!("CARGO_PKG_VERSION"));
-            Ok(0)
-        }
-        Some("help") | Some("--help") | Some("-h") => {
-            print!("{USAGE}");
-            Ok(0)
-        }
-        Some(other) => Err(format!("unknown command: {other}")),
-        None => Err("no command given".to_owned()),
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    std::process::exit(run(argv));
+}
+
+/// Runs the command line; returns the exit status.
+fn run(argv: Vec<String>) -> i32 {
+    let Some((command, rest)) = argv.split_first() else {
+        eprint!("credchain: no command given\n\n{}", help::GLOBAL);
+        return 2;
     };
+    let rest = rest.to_vec();
+    match command.as_str() {
+        "help" | "--help" | "-h" => return help_command(rest),
+        "version" | "--version" | "-V" => return version_command(rest),
+        // The demo's fake upstream (its credential_process); not for users,
+        // so it has no help.
+        "__mint-fake" => return finish("__mint-fake", demo::mint_fake(Args::new(rest))),
+        _ => {}
+    }
+    let topic = match command.as_str() {
+        "token" => match rest.first().map(String::as_str) {
+            Some(kind @ ("rds" | "dsql")) => format!("token {kind}"),
+            _ => "token".to_owned(),
+        },
+        known @ ("doctor" | "get" | "demo" | "serve") => known.to_owned(),
+        other => return unknown_command(other),
+    };
+    match args::request(&rest) {
+        Some(Request::Help) => return print_page(&topic),
+        Some(Request::Version) => return print_version(),
+        None => {}
+    }
+    let args = Args::new(rest);
+    let outcome = match command.as_str() {
+        "doctor" => doctor::run(args),
+        "get" => get::run(args),
+        "token" => token::run(args),
+        "demo" => demo::run(args),
+        _ => serve::run(args),
+    };
+    finish(&topic, outcome)
+}
+
+/// The exit status of a command's outcome; a usage error is reported here.
+fn finish(topic: &str, outcome: Result<i32, String>) -> i32 {
     match outcome {
-        Ok(code) => std::process::exit(code),
-        Err(problem) => {
-            eprintln!("credchain: {problem}\n\n{USAGE}");
-            std::process::exit(2);
+        Ok(code) => code,
+        Err(problem) => usage_error(Some(topic), &problem),
+    }
+}
+
+/// `credchain help [COMMAND...]`.
+fn help_command(words: Vec<String>) -> i32 {
+    if words.is_empty() {
+        print!("{}", help::GLOBAL);
+        return 0;
+    }
+    if let [only] = words.as_slice() {
+        match args::request(std::slice::from_ref(only)) {
+            Some(Request::Help) => return print_page("help"),
+            Some(Request::Version) => return print_version(),
+            None => {}
         }
     }
+    let topic = words.join(" ");
+    if help::page(&topic).is_some() {
+        print_page(&topic)
+    } else {
+        unknown_command(&topic)
+    }
+}
+
+/// `credchain version`, `--version`, `-V`.
+fn version_command(rest: Vec<String>) -> i32 {
+    match args::request(&rest) {
+        Some(Request::Help) => print_page("version"),
+        Some(Request::Version) => print_version(),
+        None => match Args::new(rest).finish() {
+            Ok(()) => print_version(),
+            Err(problem) => usage_error(Some("version"), &problem),
+        },
+    }
+}
+
+fn print_page(topic: &str) -> i32 {
+    match help::page(topic) {
+        Some(text) => {
+            print!("{text}");
+            0
+        }
+        None => unknown_command(topic),
+    }
+}
+
+fn print_version() -> i32 {
+    println!("credchain {}", env!("CARGO_PKG_VERSION"));
+    0
+}
+
+fn unknown_command(name: &str) -> i32 {
+    let what = if name.starts_with('-') { "unknown option" } else { "unknown command" };
+    usage_error(None, &format!("{what}: {name}"))
+}
+
+/// A usage error: one line saying what is wrong, one saying where the help
+/// is; exit status 2.
+fn usage_error(topic: Option<&str>, problem: &str) -> i32 {
+    match topic.filter(|topic| help::page(topic).is_some()) {
+        Some(topic) => eprintln!("credchain {topic}: {problem}\ntry: credchain help {topic}"),
+        None => eprintln!("credchain: {problem}\ntry: credchain help"),
+    }
+    2
 }

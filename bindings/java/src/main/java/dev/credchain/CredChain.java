@@ -94,6 +94,7 @@ public final class CredChain {
    * The credentials of the default profile ({@code AWS_DEFAULT_PROFILE}, else {@code AWS_PROFILE},
    * else {@code default}), from the first source of the chain that has them.
    *
+   * @return the credentials, with the source that gave them
    * @throws CredChainException when no source has credentials, a source fails, ...
    */
   public static Credentials getCredentials() {
@@ -108,6 +109,7 @@ public final class CredChain {
    *     including {@code ""}, is passed to the library as given. A string with a NUL character or
    *     an unpaired surrogate is {@link CredChainException.Code#INVALID_ARGUMENT}, thrown without
    *     calling the library.
+   * @return the credentials, with the source that gave them
    * @throws CredChainException on failure
    */
   public static Credentials getCredentials(String profile) {
@@ -173,6 +175,8 @@ public final class CredChain {
    * binding and in the library, so that the next call resolves them afresh. For a driver whose
    * login just failed with an expired-token error.
    *
+   * @param profile the profile, or {@code null} for the default profile (as for {@link
+   *     #getCredentials(String)})
    * @throws CredChainException on failure
    */
   public static void invalidate(String profile) {
@@ -195,6 +199,10 @@ public final class CredChain {
    * as {@link #rdsAuthToken(String, int, String, String, String, long) rdsAuthToken(hostname, port,
    * username, null, null, 0)}.
    *
+   * @param hostname the endpoint, without scheme or port
+   * @param port the database port, 1 to 65535
+   * @param username the database user
+   * @return the token, to use as the password
    * @throws CredChainException on failure
    */
   public static String rdsAuthToken(String hostname, int port, String username) {
@@ -223,6 +231,7 @@ public final class CredChain {
    * @param profile the profile whose credentials sign, or {@code null} for the default profile (as
    *     for {@link #getCredentials(String)})
    * @param signingTime Unix seconds to sign at (for reproducible tokens), or 0 for now
+   * @return the token, to use as the password
    * @throws CredChainException on failure; a {@code null} hostname or username, a string with a NUL
    *     character or an unpaired surrogate, or a bad port is {@link
    *     CredChainException.Code#INVALID_ARGUMENT}, thrown without calling the library
@@ -251,6 +260,9 @@ public final class CredChain {
    * #dsqlAuthToken(String, boolean, String, String, long) dsqlAuthToken(hostname, admin, null,
    * null, 0)}.
    *
+   * @param hostname the cluster endpoint, {@code <id>.dsql.<region>.on.aws}
+   * @param admin {@code true} to connect as the {@code admin} role, {@code false} for any other role
+   * @return the token, to use as the password
    * @throws CredChainException on failure
    */
   public static String dsqlAuthToken(String hostname, boolean admin) {
@@ -270,6 +282,7 @@ public final class CredChain {
    * @param region the signing region, or {@code null} to find it as for RDS
    * @param profile the profile whose credentials sign, or {@code null} for the default profile
    * @param signingTime Unix seconds to sign at, or 0 for now
+   * @return the token, to use as the password
    * @throws CredChainException on failure; bad strings are {@link
    *     CredChainException.Code#INVALID_ARGUMENT}, thrown without calling the library
    */
@@ -288,7 +301,11 @@ public final class CredChain {
 
   // ---- diagnosis --------------------------------------------------------------------------------
 
-  /** {@link #diagnose(String)} for the default profile. */
+  /**
+   * {@link #diagnose(String)} for the default profile.
+   *
+   * @return the doctor's JSON document
+   */
   public static String diagnose() {
     return diagnose(null);
   }
@@ -307,6 +324,7 @@ public final class CredChain {
    *
    * @param profile the profile, or {@code null} for the default selection (as for {@link
    *     #getCredentials(String)})
+   * @return the doctor's JSON document, pretty-printed
    * @throws CredChainException for an invalid profile string, a diagnosis that could not finish
    *     ({@link CredChainException.Code#TIMEOUT}) or a bug
    */
@@ -319,7 +337,11 @@ public final class CredChain {
     return CredChainNative.takeString("credchain_diagnose", rc, json, err);
   }
 
-  /** The native library's version, {@code "0.1.0"}. */
+  /**
+   * The native library's version.
+   *
+   * @return the version, as {@code "0.1.0"}
+   */
   public static String version() {
     CredChainNative.ensureLoaded();
     return CredChainNative.string(CredChainNative.credchain_version());
@@ -330,6 +352,8 @@ public final class CredChain {
    * else the environment variable {@code CREDCHAIN_LIBRARY} (a file, or a directory holding
    * libcredchain.so), else the copy bundled in this jar, extracted to a private temporary file.
    *
+   * @return the path loaded and which of the three places named it, e.g. {@code "jar resource
+   *     linux-x86-64/libcredchain.so extracted to /tmp/..."}
    * @throws CredChainException ({@link CredChainException.Code#INTERNAL}) when it could not be loaded
    */
   public static String libraryLocation() {
@@ -345,6 +369,7 @@ public final class CredChain {
    * {@code null}) ends it. Only this binding's subscription changes: other hosts in the process
    * (a C driver, a Python plugin) keep theirs. After JVM shutdown has begun this does nothing.
    *
+   * @param level the most detailed level to receive, or {@code null} (as {@code Level.OFF}) for none
    * @throws CredChainException when the library refuses the subscription
    */
   public static void setLogLevel(Level level) {

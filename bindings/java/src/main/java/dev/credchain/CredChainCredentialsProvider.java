@@ -51,7 +51,11 @@ public final class CredChainCredentialsProvider implements AwsCredentialsProvide
     this.profile = profile;
   }
 
-  /** The provider for the default profile ({@code AWS_DEFAULT_PROFILE}, {@code AWS_PROFILE}, default). */
+  /**
+   * The provider for the default profile ({@code AWS_DEFAULT_PROFILE}, {@code AWS_PROFILE}, default).
+   *
+   * @return the one shared instance
+   */
   public static CredChainCredentialsProvider create() {
     return DEFAULT;
   }
@@ -59,6 +63,9 @@ public final class CredChainCredentialsProvider implements AwsCredentialsProvide
   /**
    * The provider for a named profile; {@code null} or {@code ""} mean the default profile, as an
    * empty {@code awsProfile} does for the JDBC wrapper. One shared instance per profile.
+   *
+   * @param profile the profile name, or {@code null} or {@code ""} for the default profile
+   * @return the profile's shared instance
    */
   public static CredChainCredentialsProvider create(String profile) {
     if (profile == null || profile.isEmpty()) {
@@ -75,7 +82,11 @@ public final class CredChainCredentialsProvider implements AwsCredentialsProvide
     return p;
   }
 
-  /** The profile this provider resolves; {@code null} for the default profile. */
+  /**
+   * The profile this provider resolves.
+   *
+   * @return the profile name; {@code null} for the default profile
+   */
   public String profile() {
     return profile;
   }
@@ -102,7 +113,14 @@ public final class CredChainCredentialsProvider implements AwsCredentialsProvide
     return converted;
   }
 
-  /** The SDK form of credchain credentials. */
+  /**
+   * The SDK form of credchain credentials.
+   *
+   * @param c credentials from {@link CredChain}
+   * @return {@code AwsSessionCredentials} (with expiration time) when there is a session token,
+   *     else {@code AwsBasicCredentials}; with the account id and the provider name
+   *     {@code CredChain:<source>}
+   */
   public static AwsCredentials toSdk(Credentials c) {
     String providerName = PROVIDER_NAME_PREFIX + c.source();
     if (c.sessionToken().isPresent()) {

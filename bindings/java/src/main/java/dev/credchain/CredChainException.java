@@ -41,12 +41,21 @@ public final class CredChainException extends RuntimeException {
       this.value = value;
     }
 
-    /** The C number, or -1 for {@link #UNKNOWN}. */
+    /**
+     * The C number of this code.
+     *
+     * @return the {@code credchain_result} value, or -1 for {@link #UNKNOWN}
+     */
     public int value() {
       return value;
     }
 
-    /** The constant for a C number; {@link #UNKNOWN} for a number this binding does not know. */
+    /**
+     * The constant for a C number.
+     *
+     * @param value a {@code credchain_result} value
+     * @return its constant; {@link #UNKNOWN} for a number this binding does not know
+     */
     public static Code fromNative(int value) {
       for (Code c : values()) {
         if (c.value == value && c != UNKNOWN) {
@@ -57,8 +66,11 @@ public final class CredChainException extends RuntimeException {
     }
   }
 
+  /** The result code ({@link Code#UNKNOWN} for a number this binding does not know). */
   private final Code code;
+  /** The raw C number. */
   private final int nativeCode;
+  /** The credential source that failed, or {@code null} when the library named none. */
   private final String source;
 
   CredChainException(int nativeCode, String message, String source, Throwable cause) {
@@ -76,17 +88,29 @@ public final class CredChainException extends RuntimeException {
     this(code.value(), message, null, cause);
   }
 
-  /** The result code. */
+  /**
+   * The result code.
+   *
+   * @return the code; {@link Code#UNKNOWN} for a number this binding does not know
+   */
   public Code code() {
     return code;
   }
 
-  /** The raw C number, also for a code this binding does not know ({@link Code#UNKNOWN}). */
+  /**
+   * The raw C number, also for a code this binding does not know ({@link Code#UNKNOWN}).
+   *
+   * @return the {@code credchain_result} value
+   */
   public int nativeCode() {
     return nativeCode;
   }
 
-  /** The credential source that failed ({@code "custom-process"}, ...), when the library named one. */
+  /**
+   * The credential source that failed ({@code "custom-process"}, ...), when the library named one.
+   *
+   * @return the source's name, or empty
+   */
   public Optional<String> source() {
     return Optional.ofNullable(source);
   }

@@ -27,22 +27,38 @@ public final class Credentials {
     this.expirationEpochSeconds = expirationEpochSeconds;
   }
 
-  /** The access key id ({@code AKIA...} or {@code ASIA...}). */
+  /**
+   * The access key id.
+   *
+   * @return the access key id ({@code AKIA...} or {@code ASIA...})
+   */
   public String accessKeyId() {
     return accessKeyId;
   }
 
-  /** The secret access key. */
+  /**
+   * The secret access key.
+   *
+   * @return the secret access key
+   */
   public String secretAccessKey() {
     return secretAccessKey;
   }
 
-  /** The session token of temporary credentials. */
+  /**
+   * The session token of temporary credentials.
+   *
+   * @return the session token, or empty for long-term keys
+   */
   public Optional<String> sessionToken() {
     return Optional.ofNullable(sessionToken);
   }
 
-  /** When these credentials expire; empty when they never do. */
+  /**
+   * When these credentials expire.
+   *
+   * @return the expiration time; empty when they never expire
+   */
   public Optional<Instant> expiration() {
     return expirationEpochSeconds == 0
         ? Optional.<Instant>empty()
@@ -52,12 +68,18 @@ public final class Credentials {
   /**
    * The source that answered, spelled as botocore spells the credential method: {@code env},
    * {@code shared-credentials-file}, {@code assume-role}, {@code iam-role}, ...
+   *
+   * @return the source's name
    */
   public String source() {
     return source;
   }
 
-  /** The AWS account id, when the source reported one. */
+  /**
+   * The AWS account id, when the source reported one.
+   *
+   * @return the account id, or empty
+   */
   public Optional<String> accountId() {
     return Optional.ofNullable(accountId);
   }

@@ -34,7 +34,11 @@ public final class CredChainJdbc {
     AwsCredentialsManager.resetCustomHandler();
   }
 
-  /** The handler: a credchain provider for the connection's {@value #AWS_PROFILE}. */
+  /**
+   * The handler: a credchain provider for the connection's {@value #AWS_PROFILE}.
+   *
+   * @return the handler that {@link #install()} installs
+   */
   public static AwsCredentialsProviderHandler handler() {
     return HANDLER;
   }

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_http_client::Builder;
 
 fn unix(time: SystemTime) -> f64 {
     time.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
@@ -41,7 +43,10 @@ async fn main() {
     let seconds = arg(1, None);
     let interval = Duration::from_secs_f64(arg(2, Some(0.5)));
     let end = Instant::now() + Duration::from_secs_f64(seconds);
-    let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    // credchain builds aws-config without its default HTTPS client (aws-lc-rs), so this example
+    // names one; an application with aws-config's default features gets the same from `load()`.
+    let https = Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https();
+    let config = aws_config::defaults(BehaviorVersion::latest()).http_client(https).load().await;
     let provider = config.credentials_provider();
     loop {
         let line = match &provider {

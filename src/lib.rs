@@ -20,6 +20,16 @@
 
 #![warn(missing_docs)]
 
+// Linux only, for now: the library finds its other loaded copies through
+// ELF and `dl_iterate_phdr`, handles fork with `pthread_atfork`, reads
+// `CLOCK_REALTIME_COARSE`, and `credchain serve` takes signals with
+// `sigtimedwait`. README, "Platforms", says what a port needs.
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "credchain builds for Linux only (x86_64 tested, aarch64 expected to work): see README, \"Platforms\", \
+     for what a macOS or Windows port needs"
+);
+
 mod api;
 pub(crate) mod cache;
 pub(crate) mod chain;

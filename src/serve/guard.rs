@@ -48,8 +48,10 @@ fn fill_random(buffer: &mut [u8]) -> Result<()> {
     let mut filled = 0;
     while filled < buffer.len() {
         let rest = &mut buffer[filled..];
-        // SAFETY: writes at most rest.len() bytes into rest.
-        let got = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        // The system call, not glibc's wrapper: that one needs glibc 2.25,
+        // and the wheel's floor is 2.17 (the kernel call is older, 3.17).
+        // SAFETY: the kernel writes at most rest.len() bytes into rest.
+        let got = unsafe { libc::syscall(libc::SYS_getrandom, rest.as_mut_ptr(), rest.len(), 0) };
         if got < 0 {
             let error = std::io::Error::last_os_error();
             if error.kind() == std::io::ErrorKind::Interrupted {

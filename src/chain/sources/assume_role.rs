@@ -46,8 +46,12 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
 /// Builds the chain of providers afresh (the files are re-read for every
 /// fetch) and asks its last hop.
 pub(super) async fn fetch(ctx: &ChainContext, profile: &str) -> Result<Credentials> {
-    let sdk_config =
-        aws_config::defaults(BehaviorVersion::latest()).region(sts_region(ctx)).no_credentials().load().await;
+    let sdk_config = aws_config::defaults(BehaviorVersion::latest())
+        .region(sts_region(ctx))
+        .http_client(super::http::client())
+        .no_credentials()
+        .load()
+        .await;
     let mut visited = HashSet::new();
     let provider = role_hop(ctx, &sdk_config, profile, &mut visited).await?;
     delegate(SourceName::AssumeRole, &provider).await

@@ -8,6 +8,7 @@ mod config_file;
 mod container;
 mod ec2_credentials_file;
 mod env;
+mod http;
 mod imds;
 mod login;
 mod process;
@@ -187,7 +188,7 @@ fn sts_region(ctx: &ChainContext) -> Region {
 /// aws-config's provider configuration on the real environment, with the
 /// region fixed so that no provider spends an IMDS round trip finding one.
 fn provider_config(ctx: &ChainContext) -> ProviderConfig {
-    ProviderConfig::without_region().with_region(Some(sts_region(ctx)))
+    ProviderConfig::without_region().with_region(Some(sts_region(ctx))).with_http_client(http::client())
 }
 
 /// Asks an aws-config provider and converts its answer, tagging it with

@@ -206,7 +206,7 @@ def test_exec_forwards_signal_to_the_command(upstream: Upstream, tmp_path: Path,
 
     marker, ready, uri_file = tmp_path / "marker", tmp_path / "ready", tmp_path / "uri"
     code = 20 + int(sig)
-    script = f'echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI" > "$3"\n' + \
+    script = 'echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI" > "$3"\n' + \
         TRAP.format(name=sig.name, code=code, short=sig.name[3:])
     cmd = [str(CLI), "serve", "--exec", "--", "sh", "-c", script, "sh", str(marker), str(ready), str(uri_file)]
     proc = subprocess.Popen(cmd, env=upstream.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -63,7 +63,7 @@ def test_package_without_the_native_library_fails_naming_it(tmp_path: Path) -> N
     expected = empty / "libcredchain.so"
     assert f"The native library {expected} is missing" in out, out
     assert "cargo build --release" in out and str(ROOT) in out, out
-    assert "maven-enforcer-plugin" in out and "native-library-built" in out, out
+    assert "exec-maven-plugin" in out and "native-library-built" in out, out
     # It stopped before writing anything: the jar (if any) is the one that was there.
     assert (jar.stat().st_mtime_ns if jar.exists() else None) == before
 

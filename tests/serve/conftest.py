@@ -7,6 +7,7 @@ the SDK clients) and tests/remote/ (scenarios.py: the assume-role profile).
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -19,6 +20,17 @@ for path in (TESTS, TESTS / "remote", HERE):
         sys.path.insert(0, str(path))
 
 from serving import CREDCHAIN  # noqa: E402
+
+# A suite started as a background job of a non-interactive shell (`cmd &`)
+# inherits SIGINT (and, under nohup, SIGHUP) ignored, and an ignored signal
+# stays ignored across exec: every server and `--exec` command started here
+# would ignore it too. The tests check what a foreground start gives, so the
+# children get the defaults back (a handled signal is reset to its default
+# on exec).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+if signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:
+    signal.signal(signal.SIGHUP, lambda signum, frame: None)
 
 
 @pytest.fixture(scope="session")

@@ -95,8 +95,12 @@ def _advisory_then_expiry(tmp) -> dict[str, Any]:
         first = live.wait_for(lambda r: r.get("ok"), timeout=15)
         key1 = srv.minter.issued[0]
         assert first["access_key_id"] == key1["access_key_id"], first
-        # Phase 1: every refresh fails from now until inside the advisory window.
-        srv.inject("status", status=500)
+        # Phase 1: every refresh fails from now until inside the advisory window. Refused at once
+        # (403, which the SDK does not retry): a retried 500 keeps a refresh started in the advisory
+        # window in flight, through the SDK's back-off, until the fetch timeout, and callers who reach
+        # the mandatory window join it and get its timeout although STS is back (seen in CI: the
+        # advisory window of these 20 s credentials is shorter than the 1.8 s fetch timeout).
+        srv.inject("status", status=403)
         marks["fault1_on"] = time.time()
         advisory_start = key1["expiration"] - FAIL_LIFETIME / 4
         mandatory_start = key1["expiration"] - FAIL_LIFETIME / 6

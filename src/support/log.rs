@@ -50,7 +50,9 @@ impl LogLevel {
         }
     }
 
-    fn parse(name: &str) -> Option<LogLevel> {
+    /// The level named `name` (`off`, `error`, `warn` or `warning`, `info`,
+    /// `debug`, `trace`; any case), as `CREDCHAIN_LOG` takes it.
+    pub fn parse(name: &str) -> Option<LogLevel> {
         Some(match name.to_ascii_lowercase().as_str() {
             "off" => LogLevel::Off,
             "error" => LogLevel::Error,

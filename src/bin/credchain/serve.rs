@@ -110,15 +110,7 @@ fn read_options(mut args: Args) -> Result<Options, String> {
 }
 
 fn parse_level(name: &str) -> Result<LogLevel, String> {
-    Ok(match name {
-        "off" => LogLevel::Off,
-        "error" => LogLevel::Error,
-        "warn" => LogLevel::Warn,
-        "info" => LogLevel::Info,
-        "debug" => LogLevel::Debug,
-        "trace" => LogLevel::Trace,
-        other => return Err(format!("--log-level {other}: use error, warn, info, debug, trace or off")),
-    })
+    LogLevel::parse(name).ok_or_else(|| format!("--log-level {name}: use error, warn, info, debug, trace or off"))
 }
 
 /// Runs the sub-command; returns the exit code.

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from serving import finish
+
 HERE = Path(__file__).resolve().parent
 CLIENTS = HERE / "clients"
 ROOT = HERE.parents[1]
@@ -187,14 +189,7 @@ class ClientRun:
         return "".join(self._stderr)
 
     def wait(self, timeout: float) -> int | None:
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        for thread in self._threads:
-            thread.join(5)
-        return self.proc.returncode
+        return finish(self.proc, self._threads, timeout)
 
     def kill(self) -> None:
         if self.proc.poll() is None:

@@ -40,6 +40,19 @@ class ServeError(AssertionError):
     """`credchain serve` did not start as the SPEC says (exited, or printed no env in time)."""
 
 
+def finish(proc: subprocess.Popen, readers: list[threading.Thread], timeout: float) -> int | None:
+    """Waits up to ``timeout`` s for ``proc`` (then SIGKILLs it) and for the threads reading its
+    output; returns its exit status."""
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for thread in readers:
+        thread.join(5)
+    return proc.returncode
+
+
 class Serving:
     """One `credchain serve --print-env [args]` process.
 
@@ -129,14 +142,7 @@ class Serving:
             return None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for thread in self._threads:
-            thread.join(5)
-        return self.proc.returncode
+        return finish(self.proc, self._threads, timeout)
 
     @property
     def returncode(self) -> int | None:

@@ -1,6 +1,6 @@
-"""`scripts/build-wheel OUTDIR`, run once for this module, writes a wheel
-that installs where database clients run and an sdist that builds from
-source:
+"""The Python wheel and sdist of `scripts/build-release` (written by
+scripts/build-wheel, which build-release runs): a wheel that installs
+where database clients run, and an sdist that builds from source.
 
 * auditwheel tags the wheel manylinux_2_17 (manylinux2014) x86_64;
 * neither the bundled library nor the bundled credchain program needs a
@@ -10,21 +10,17 @@ source:
   `python -m credchain` and `import credchain` all work;
 * the sdist carries the Rust crate, and `pip wheel` of it compiles the crate
   (into the repository's target/ so that only the credchain crate itself
-  compiles; CREDCHAIN_SKIP_PIP_INSTALL_TEST=1 skips that part).
-
-Measured times and sizes are printed (they show with pytest's output)."""
+  compiles; CREDCHAIN_SKIP_PIP_INSTALL_TEST=1 skips that part)."""
 
 from __future__ import annotations
 
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import time
-import tomllib
 import venv
 import zipfile
 from pathlib import Path
@@ -32,10 +28,9 @@ from typing import Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-VERSION = tomllib.loads((ROOT / "Cargo.toml").read_text())["package"]["version"]
+from release_build import ROOT, VERSION, WHEEL, Release, assert_glibc_floor, say, static_home
+
 AUDITWHEEL = ROOT / "target" / "wheel-tools" / "venv" / "bin" / "auditwheel"
-MAX_GLIBC = (2, 17)
 KEY_ID = "AKIDWHEELSTATIC"
 LIBRARY = "credchain/libcredchain.abi3.so"
 PROGRAM = "credchain/_bin/credchain"
@@ -44,35 +39,10 @@ pytestmark = pytest.mark.skipif(
     sys.platform != "linux" or platform.machine() != "x86_64", reason="the wheel is built for x86_64 Linux")
 
 
-def say(capsys: pytest.CaptureFixture[str], text: str) -> None:
-    with capsys.disabled():
-        print(f"\n[wheel] {text}", flush=True)
-
-
-class Built:
-    def __init__(self, out: Path, seconds: float, log: str) -> None:
-        self.wheel = next(out.glob("*.whl"))
-        self.sdist = next(out.glob("*.tar.gz"))
-        self.seconds = seconds
-        self.log = log
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    out = tmp_path_factory.mktemp("dist")
-    started = time.monotonic()
-    result = subprocess.run([str(ROOT / "scripts" / "build-wheel"), str(out)], cwd=tmp_path_factory.getbasetemp(),
-                            capture_output=True, text=True, timeout=3600)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
-    assert sorted(p.name for p in out.iterdir()) == sorted(
-        [p.name for p in out.glob("*.whl")] + [p.name for p in out.glob("*.tar.gz")]), "a wheel and an sdist only"
-    return Built(out, time.monotonic() - started, result.stdout + result.stderr)
-
-
-@pytest.fixture(scope="module")
-def unpacked(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def unpacked(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
     where = tmp_path_factory.mktemp("unpacked")
-    with zipfile.ZipFile(built.wheel) as wheel:
+    with zipfile.ZipFile(release.wheel) as wheel:
         wheel.extractall(where)
     return where
 
@@ -89,57 +59,38 @@ def clean_env(env_dir: Path, home: Path) -> dict[str, str]:
             "AWS_EC2_METADATA_DISABLED": "true"}
 
 
-def static_home(where: Path) -> Path:
-    (where / ".aws").mkdir(parents=True)
-    (where / ".aws" / "credentials").write_text(
-        f"[default]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = wheel-secret\n")
-    return where
-
-
-def glibc_versions(path: Path) -> list[tuple[int, ...]]:
-    objdump = shutil.which("objdump")
-    assert objdump, "objdump (binutils) is needed"
-    table = subprocess.run([objdump, "-T", str(path)], capture_output=True, text=True, check=True).stdout
-    return sorted({tuple(int(part) for part in v.split(".")) for v in re.findall(r"\bGLIBC_(\d+(?:\.\d+)+)\b", table)})
-
-
-def test_wheel_name_and_auditwheel_show(built: Built, capsys: pytest.CaptureFixture[str]) -> None:
-    assert built.wheel.name == (
-        f"credchain-{VERSION}-cp39-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"), built.wheel.name
-    show = subprocess.run([str(AUDITWHEEL), "show", str(built.wheel)], capture_output=True, text=True, check=True)
+def test_wheel_name_and_auditwheel_show(release: Release, capsys: pytest.CaptureFixture[str]) -> None:
+    assert release.wheel.name == WHEEL
+    show = subprocess.run([str(AUDITWHEEL), "show", str(release.wheel)], capture_output=True, text=True, check=True)
     text = " ".join(show.stdout.split())
     assert 'is consistent with the following platform tag: "manylinux_2_17_x86_64"' in text, show.stdout
-    say(capsys, f"scripts/build-wheel: {built.seconds:.0f} s; wheel {built.wheel.stat().st_size / 1e6:.1f} MB "
-                f"({built.wheel.name}), sdist {built.sdist.stat().st_size / 1e3:.0f} kB")
+    say(capsys, f"wheel {release.wheel.stat().st_size / 1e6:.1f} MB ({release.wheel.name}), "
+                f"sdist {release.sdist.stat().st_size / 1e3:.0f} kB")
     say(capsys, "auditwheel show: " + text.split(" This constrains")[0])
 
 
 @pytest.mark.parametrize("inside", [LIBRARY, PROGRAM])
 def test_no_glibc_symbol_above_2_17(unpacked: Path, inside: str, capsys: pytest.CaptureFixture[str]) -> None:
-    versions = glibc_versions(unpacked / inside)
-    assert versions, f"{inside}: no GLIBC_ symbol version at all: not a glibc binary?"
-    highest = versions[-1]
-    say(capsys, f"{inside}: highest GLIBC_ symbol version {'.'.join(map(str, highest))}")
-    assert highest <= MAX_GLIBC, f"{inside} needs GLIBC_{'.'.join(map(str, highest))}"
+    assert_glibc_floor(unpacked / inside, capsys, f"wheel: {inside}")
 
 
-def test_program_is_executable_in_the_wheel(built: Built) -> None:
-    with zipfile.ZipFile(built.wheel) as wheel:
+def test_program_is_executable_in_the_wheel(release: Release) -> None:
+    with zipfile.ZipFile(release.wheel) as wheel:
         mode = wheel.getinfo(PROGRAM).external_attr >> 16
     assert mode & 0o111, oct(mode)
 
 
 @pytest.fixture(scope="module")
-def installed(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def installed(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
     env_dir = fresh_venv(tmp_path_factory.mktemp("venv"))
     subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                    "--no-index", str(built.wheel)], check=True, capture_output=True, timeout=300)
+                    "--no-index", str(release.wheel)], check=True, capture_output=True, timeout=300)
     return env_dir
 
 
 @pytest.fixture()
 def run_env(installed: Path, tmp_path: Path) -> Iterator[dict[str, str]]:
-    env = clean_env(installed, static_home(tmp_path / "home"))
+    env = clean_env(installed, static_home(tmp_path / "home", KEY_ID, "wheel-secret"))
     assert shutil.which("cargo", path=env["PATH"]) is None, "cargo must not be on the PATH of the installed package"
     assert shutil.which("rustc", path=env["PATH"]) is None
     yield env
@@ -185,9 +136,9 @@ def test_missing_program_is_named(run_env: dict[str, str], tmp_path: Path) -> No
     assert "/nonexistent/credchain is missing or not executable" in result.stderr
 
 
-def test_sdist_carries_the_crate(built: Built) -> None:
-    top = built.sdist.name[:-len(".tar.gz")]
-    with tarfile.open(built.sdist) as sdist:
+def test_sdist_carries_the_crate(release: Release) -> None:
+    top = release.sdist.name[:-len(".tar.gz")]
+    with tarfile.open(release.sdist) as sdist:
         names = {name[len(top) + 1:] for name in sdist.getnames()}
     for needed in ["pyproject.toml", "setup.py", "PKG-INFO", "src/credchain/__init__.py", "src/credchain/_cli.py",
                    "rust/Cargo.toml", "rust/Cargo.lock", "rust/build.rs", "rust/cbindgen.toml",
@@ -200,7 +151,7 @@ def test_sdist_carries_the_crate(built: Built) -> None:
 
 
 @pytest.mark.skipif(os.environ.get("CREDCHAIN_SKIP_PIP_INSTALL_TEST") == "1", reason="asked to skip")
-def test_sdist_builds_from_source(built: Built, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sdist_builds_from_source(release: Release, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """pip builds a wheel from the sdist with cargo (setuptools-rust). The
     repository's target/ serves as CARGO_TARGET_DIR, so only the credchain
     crate compiles (the dependencies are those of `cargo build --release`)."""
@@ -208,7 +159,7 @@ def test_sdist_builds_from_source(built: Built, tmp_path: Path, capsys: pytest.C
     env["CARGO_TARGET_DIR"] = str(ROOT / "target")
     started = time.monotonic()
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--disable-pip-version-check", "--no-deps",
-                            "-w", str(tmp_path / "wheels"), str(built.sdist)],
+                            "-w", str(tmp_path / "wheels"), str(release.sdist)],
                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=3600)
     seconds = time.monotonic() - started
     assert build.returncode == 0, (build.stdout + build.stderr)[-6000:]
@@ -219,7 +170,7 @@ def test_sdist_builds_from_source(built: Built, tmp_path: Path, capsys: pytest.C
     env_dir = fresh_venv(tmp_path / "venv")
     subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                     "--no-index", str(wheel)], check=True, capture_output=True, timeout=300)
-    run_env = clean_env(env_dir, static_home(tmp_path / "home"))
+    run_env = clean_env(env_dir, static_home(tmp_path / "home", KEY_ID, "wheel-secret"))
     version = run(["credchain", "--version"], run_env, tmp_path)
     assert (version.returncode, version.stdout) == (0, f"credchain {VERSION}\n"), version.stderr
     key = run(["python", "-c", "import credchain; print(credchain.get_credentials().access_key)"], run_env, tmp_path)

@@ -51,6 +51,6 @@ pub use cache::Snapshot;
 pub use diagnostics::{render, report, shell};
 pub use support::log;
 pub use token::{AuthToken, Target, TokenRequest};
-pub use types::credentials::{mask_access_key, rfc3339, unix_seconds, Credentials};
+pub use types::credentials::{describe_time, human_duration, mask_access_key, rfc3339, unix_seconds, Credentials};
 pub use types::error::{Error, ErrorCode, Result};
 pub use types::source::SourceName;

@@ -19,7 +19,7 @@ use crate::chain::{Environment, Fingerprint};
 use crate::support::block::{self, Abandoned};
 use crate::support::log;
 use crate::support::sync::Mutex;
-use crate::types::credentials::{mask_access_key, unix_seconds};
+use crate::types::credentials::{describe_time, human_duration, mask_access_key};
 use crate::types::error::{Error, ErrorCode, Result};
 use crate::types::text::escape_name;
 
@@ -424,7 +424,11 @@ fn log_refresh(profile: &str, snapshot: &Snapshot, schedule: Option<&Schedule>, 
     let when = match (snapshot.expiration(), schedule) {
         (Some(expires), Some(s)) => {
             let next = s.refresh_at.duration_since(now).unwrap_or_default();
-            format!("expire at {} (Unix), next refresh in {:.1} s", unix_seconds(expires), next.as_secs_f64())
+            format!(
+                "expire at {}, next refresh in {}",
+                describe_time(expires, now),
+                human_duration(next.as_secs() as i64)
+            )
         }
         _ => "never expire; re-checked when their files or variables change".to_owned(),
     };

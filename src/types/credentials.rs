@@ -75,7 +75,7 @@ impl fmt::Debug for Credentials {
             .field("secret_access_key", &"** redacted **")
             .field("session_token", &self.session_token.as_ref().map(|_| "** redacted **"))
             .field("account_id", &self.account_id)
-            .field("expiration", &self.expiration.map(unix_seconds))
+            .field("expiration", &self.expiration.map(rfc3339))
             .field("source", &self.source.as_str())
             .finish()
     }
@@ -97,6 +97,30 @@ pub fn rfc3339(at: SystemTime) -> String {
     moment
         .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
         .unwrap_or_default()
+}
+
+/// A time for a person to read: RFC 3339 UTC and how far it is from `now`,
+/// `2026-11-25T21:30:00Z (in 4 min 59 s)` or `2026-11-25T21:30:00Z (12 s ago)`.
+pub fn describe_time(at: SystemTime, now: SystemTime) -> String {
+    let seconds = unix_seconds(at) - unix_seconds(now);
+    if seconds >= 0 {
+        format!("{} (in {})", rfc3339(at), human_duration(seconds))
+    } else {
+        format!("{} ({} ago)", rfc3339(at), human_duration(-seconds))
+    }
+}
+
+/// A length of time for a person: `12 s`, `4 min 59 s`, `2 h 1 min`,
+/// `3 d 4 h`; precise where it is short, rounded down where it is long.
+pub fn human_duration(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    let (d, h, m, s) = (seconds / 86_400, (seconds % 86_400) / 3600, (seconds % 3600) / 60, seconds % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s} s"),
+        (0, 0, _) => format!("{m} min {s} s"),
+        (0, _, _) => format!("{h} h {m} min"),
+        _ => format!("{d} d {h} h"),
+    }
 }
 
 /// Parses an RFC 3339 time such as `2026-11-25T21:30:00Z` (fractions and
@@ -128,6 +152,34 @@ mod tests {
         assert!(!shown.contains("tokenvalue"));
         assert!(!shown.contains("AKIAABCDEFGH1234"));
         assert!(shown.contains("************1234"), "{shown}");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(0), "0 s");
+        assert_eq!(human_duration(12), "12 s");
+        assert_eq!(human_duration(299), "4 min 59 s");
+        assert_eq!(human_duration(7260), "2 h 1 min");
+        assert_eq!(human_duration(3 * 86_400 + 4 * 3600 + 59), "3 d 4 h");
+        assert_eq!(human_duration(-5), "0 s");
+    }
+
+    #[test]
+    fn times_for_people_say_how_far_they_are() {
+        let now = UNIX_EPOCH + std::time::Duration::from_secs(1_893_553_445);
+        let later = now + std::time::Duration::from_secs(299);
+        assert_eq!(describe_time(later, now), "2030-01-02T03:09:04Z (in 4 min 59 s)");
+        assert_eq!(describe_time(now, later), "2030-01-02T03:04:05Z (4 min 59 s ago)");
+        assert_eq!(describe_time(now, now), "2030-01-02T03:04:05Z (in 0 s)");
+    }
+
+    #[test]
+    fn debug_shows_the_expiry_as_rfc3339_and_hides_secrets() {
+        let credentials = Credentials::new_static(SourceName::Env, "AKIDEXAMPLE1234", "s3cr3t-value")
+            .with_expiration(Some(UNIX_EPOCH + std::time::Duration::from_secs(1_893_553_445)));
+        let debug = format!("{credentials:?}");
+        assert!(debug.contains("expiration: Some(\"2030-01-02T03:04:05Z\")"), "{debug}");
+        assert!(!debug.contains("s3cr3t") && !debug.contains("AKIDEXAMPLE"), "{debug}");
     }
 
     #[test]

@@ -165,9 +165,12 @@ def test_unknown_option_exits_2_with_one_line(command: str) -> None:
     (["token"], "credchain token: the kind comes first: credchain token rds|dsql ..."),
     (["token", "mysql"], "credchain token: unknown token kind mysql: use rds or dsql"),
     (["token", "rds", "--hostname", "h"], "credchain token rds: --port is required"),
-    (["get", "--format", "xml"], "credchain get: unknown format xml: use process, env or json"),
+    (["get", "--format", "xml"],
+     "credchain get: unknown format xml: use json, process, env, env-no-export, fish or powershell"),
     (["get", "--profile"], "credchain get: --profile needs a value"),
-    (["demo", "--seconds", "0"], "credchain demo: --seconds 0: not a positive number"),
+    (["demo", "--seconds", "x"], "credchain demo: --seconds x: not a whole number of seconds"),
+    (["demo", "--seconds", "25"],
+     "credchain demo: --seconds 25: the demo needs at least 26 s to show 3 rotations of credentials that live 10 s"),
     (["doctor", "extra"], "credchain doctor: unexpected argument: extra"),
 ]])
 def test_other_usage_errors_name_the_command(args: list[str], line: str) -> None:

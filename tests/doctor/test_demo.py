@@ -36,9 +36,9 @@ def test_demo_shows_at_least_three_rotations_one_fetch_each(scn: Scenario) -> No
     assert summary_value(out, "calls served") > 1000
     # The library's own refresh messages went through the log sink.
     assert "library info: credentials for profile (default) now come from custom-process" in out
-    # The doctor's report of the demo configuration ends the output.
+    # The doctor's report of the demo configuration, then the demo's own result.
     assert "winner: custom-process" in out
-    assert out.rstrip().endswith("result: OK (exit 0)")
+    assert out.rstrip().endswith("result: OK (exit 0)\n\ndemo result: OK (exit 0)")
     # No fake secret or token is ever printed.
     assert "demo-secret" not in out and "demo-session-token" not in out
     # The throw-away HOME is gone.

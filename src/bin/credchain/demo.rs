@@ -44,6 +44,9 @@ const READERS: usize = 4;
 const CALLS_PER_BATCH: u32 = 200;
 /// Rotations the demo must see to call itself a success.
 const MIN_ROTATIONS: u64 = 3;
+/// The shortest run that can show them: the library renews at 75-80% of
+/// the 10 s lifetime, so the third rotation comes at about 24 s.
+const MIN_SECONDS: u64 = 26;
 
 /// `credchain __mint-fake`: prints one set of fake credentials.
 pub fn mint_fake(mut args: Args) -> Result<i32, String> {
@@ -245,9 +248,7 @@ fn clock(at: SystemTime) -> String {
 /// `credchain demo`.
 pub fn run(mut args: Args) -> Result<i32, String> {
     let seconds = match args.option("seconds")? {
-        Some(text) => {
-            text.parse::<u64>().ok().filter(|s| *s > 0).ok_or(format!("--seconds {text}: not a positive number"))?
-        }
+        Some(text) => parse_seconds(&text)?,
         None => 35,
     };
     args.finish()?;
@@ -323,12 +324,27 @@ pub fn run(mut args: Args) -> Result<i32, String> {
     );
     drop(seen);
 
-    println!("\nWhat `credchain doctor` says about this configuration (it runs the process once more):\n");
+    println!("\nWhat `credchain doctor` says about this configuration (it runs the process once more; its");
+    println!("result is about the configuration, the demo's own is the last line):\n");
     match credchain::diagnose(None) {
         Ok(report) => print!("{}", render::to_table(&report)),
         Err(error) => println!("the doctor could not run: {}", error.message()),
     }
-    Ok(if passed { 0 } else { 1 })
+    let code = if passed { 0 } else { 1 };
+    println!("\ndemo result: {} (exit {code})", if passed { "OK" } else { "FAILED" });
+    Ok(code)
+}
+
+/// `--seconds`: a whole number, long enough to show the rotations.
+fn parse_seconds(text: &str) -> Result<u64, String> {
+    let seconds = text.parse::<u64>().map_err(|_| format!("--seconds {text}: not a whole number of seconds"))?;
+    if seconds < MIN_SECONDS {
+        return Err(format!(
+            "--seconds {text}: the demo needs at least {MIN_SECONDS} s to show {MIN_ROTATIONS} rotations of \
+             credentials that live {LIFETIME_SECONDS} s"
+        ));
+    }
+    Ok(seconds)
 }
 
 /// Waits (briefly) until the fetch counter and the newest credentials
@@ -352,6 +368,17 @@ fn settle(demo: &Demo) -> u64 {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn seconds_must_allow_the_rotations_the_verdict_needs() {
+        assert_eq!(parse_seconds("26"), Ok(26));
+        assert_eq!(
+            parse_seconds("25"),
+            Err("--seconds 25: the demo needs at least 26 s to show 3 rotations of credentials that live 10 s"
+                .to_owned())
+        );
+        assert_eq!(parse_seconds("-1"), Err("--seconds -1: not a whole number of seconds".to_owned()));
+    }
 
     #[test]
     fn the_sandbox_folder_is_private_and_unpredictable() {

@@ -220,7 +220,7 @@ examples:
 
 /// `credchain help get`.
 pub const GET: &str = concat!(
-    "usage: credchain get [--profile P] [--format json|process|env]
+    "usage: credchain get [--profile P] [--format F]
 
 Prints the credentials the chain resolves for a profile, in a form another
 tool can use. The output holds the secret key: mind where it goes.
@@ -231,17 +231,25 @@ options:
     "  --format F         the output format (default: json):
                        json     one object: source, access_key_id,
                                 secret_access_key, session_token (or null),
-                                account_id (or null), expiration (Unix
-                                seconds; 0 when they never expire)
+                                account_id (or null), expiration (RFC 3339
+                                UTC, or null when they never expire)
                        process  credential_process output: Version 1,
                                 AccessKeyId, SecretAccessKey, SessionToken,
                                 Expiration (RFC 3339) and AccountId when
                                 known, so that any AWS SDK or the aws CLI can
                                 run credchain as its credential_process
-                       env      export lines for a POSIX shell:
+                       env      lines for a POSIX shell (eval): export
                                 AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-                                AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION
-                                when there are some
+                                AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION;
+                                unset those the credentials do not have (and
+                                AWS_SECURITY_TOKEN), so no older token stays
+                       env-no-export
+                                NAME=VALUE lines of the variables that are
+                                set, for an environment file (systemd
+                                EnvironmentFile=, docker --env-file, set -a)
+                       fish     set -gx / set -e lines for fish
+                       powershell
+                                $Env:NAME = '...' / Remove-Item Env:NAME lines
 ",
     help_option!(),
     "
@@ -263,6 +271,9 @@ environment:
     "
 examples:
   eval \"$(credchain get --profile prod --format env)\"
+  credchain get --profile prod --format fish | source
+  credchain get --profile prod --format powershell | Invoke-Expression
+  credchain get --format env-no-export > /run/app/aws.env
   credchain get --format json | jq -r .source
 
   In ~/.aws/config, for a tool that cannot load credchain:
@@ -379,15 +390,15 @@ directory that is removed at the end, whose default profile's
 credential_process is credchain itself, minting fake credentials that live
 10 seconds. Four threads then read credentials through the library as fast as
 a busy driver would. Every rotation is printed as it happens (keys masked),
-with the library's log messages, then a summary and what credchain doctor
-says about that configuration.
+with the library's log messages, then a summary, what credchain doctor says
+about that configuration, and last the demo's own result.
 
 The demo ignores the caller's AWS_* variables, BOTO_CONFIG and ~/.aws files,
 and never asks the instance metadata service.
 
 options:
-  --seconds N        how long the threads read, in whole seconds, at least 1
-                     (default: 35)
+  --seconds N        how long the threads read, in whole seconds, at least 26
+                     (the time three rotations take; default: 35)
 ",
     help_option!(),
     "
@@ -395,8 +406,8 @@ exit status:
   0  at least three rotations were seen, each new key cost exactly one
      upstream fetch, and no call failed
   1  otherwise (the summary says which)
-  2  usage error (an unknown option, --seconds not a positive number), or the
-     throw-away folder could not be made
+  2  usage error (an unknown option, --seconds not a number or under 26), or
+     the throw-away folder could not be made
 
 environment:
   TMPDIR             where the throw-away folder goes (default: /tmp)

@@ -24,6 +24,7 @@ use credchain::serve::guard::Token;
 use credchain::serve::{path_of, ServeConfig, Server};
 
 use crate::args::Args;
+use crate::get::posix_quote;
 
 /// Variables that make an SDK pick another source before the container
 /// provider (or another container endpoint): removed from the command of
@@ -177,8 +178,8 @@ fn stop(server: Server) {
 /// variables that would shadow them unset.
 fn print_env(uri: &str, token_file: &Path, base: &str, profiles: &[Option<String>]) {
     let mut out = String::new();
-    out += &format!("export {FULL_URI}={}\n", shell_quote(uri));
-    out += &format!("export {TOKEN_FILE}={}\n", shell_quote(&token_file.to_string_lossy()));
+    out += &format!("export {FULL_URI}={}\n", posix_quote(uri));
+    out += &format!("export {TOKEN_FILE}={}\n", posix_quote(&token_file.to_string_lossy()));
     out += &format!("unset {}\n", SHADOWING.join(" "));
     if profiles.len() > 1 {
         for profile in profiles {
@@ -188,10 +189,6 @@ fn print_env(uri: &str, token_file: &Path, base: &str, profiles: &[Option<String
     }
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush());
-}
-
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// Runs `command` with the server's variables, forwarding stop signals, and

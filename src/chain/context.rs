@@ -13,6 +13,7 @@ use aws_types::os_shim_internal::{Env, Fs};
 use super::environment::{ChildEnv, EnvVars, Environment};
 use super::files::{read_bounded, Unreadable};
 use super::inputs::Fingerprint;
+use super::network::Network;
 use crate::types::error::{Error, ErrorCode, Result};
 
 /// How the profile name was chosen; it decides whether `env` is skipped and
@@ -83,6 +84,8 @@ pub struct ChainContext {
     pub credentials: SharedFile,
     /// The EC2 CLI and Boto2 files.
     pub legacy: LegacyFiles,
+    /// The trust store (with the CA bundle read) and proxy of HTTPS calls.
+    pub network: Network,
 }
 
 impl ChainContext {
@@ -101,13 +104,21 @@ impl ChainContext {
         let inputs = Fingerprint::capture(&env, &watched_files(&env, &config_path, &credentials_path));
         let files = read_shared_file(config_path, EnvConfigFileKind::Config)
             .and_then(|config| Ok((config, read_shared_file(credentials_path, EnvConfigFileKind::Credentials)?)));
-        let context = files.map(|(config, credentials)| ChainContext {
-            legacy: LegacyFiles::read(&env),
-            child_env: environment.child.clone(),
-            env,
-            profile,
-            config,
-            credentials,
+        let context = files.map(|(config, credentials)| {
+            // `ca_bundle` is read like `region`: the selected profile's,
+            // the credentials file winning (botocore merges the files so).
+            let profile_bundle = [&credentials, &config]
+                .into_iter()
+                .find_map(|file| file.profiles.get_profile(&profile.name).and_then(|p| p.get("ca_bundle")));
+            ChainContext {
+                legacy: LegacyFiles::read(&env),
+                network: Network::read(&env, &profile.name, profile_bundle),
+                child_env: environment.child.clone(),
+                env,
+                profile,
+                config,
+                credentials,
+            }
         });
         (inputs, context)
     }

@@ -48,6 +48,14 @@ pub const WATCHED_VARIABLES: &[&str] = &[
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_STS",
     "AWS_ENDPOINT_URL_SSO",
+    // The trust store and proxy of HTTPS calls (`network.rs`); the
+    // lower-case proxy variables are distinct names on Linux.
+    "AWS_CA_BUNDLE",
+    "REQUESTS_CA_BUNDLE",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "NO_PROXY",
+    "no_proxy",
     "HOME",
     GUARD_VARIABLE,
 ];

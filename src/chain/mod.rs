@@ -12,6 +12,7 @@ pub mod environment;
 pub mod files;
 pub mod ini;
 pub mod inputs;
+pub mod network;
 pub mod process_output;
 pub mod sources;
 #[cfg(test)]

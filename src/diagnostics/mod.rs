@@ -26,12 +26,16 @@ pub use report::{LibraryCopyReport, Pitfall, Report, Severity, Status, SCHEMA_VE
 
 use crate::chain::context::expand_home;
 use crate::chain::environment::EnvVars;
+use crate::chain::network::{Network, TrustStore};
 use crate::chain::{
     self, ChainContext, Detection, Environment, Plan, ProfileOrigin, SelectedProfile, Services, SourceName, ORDER,
 };
 use crate::types::credentials::{mask_access_key, rfc3339, unix_seconds, Credentials};
 use crate::types::error::{Error, Result};
-use report::{CredentialsReport, ErrorReport, FileReport, FilesReport, ProfileReport, SourceReport};
+use report::{
+    CredentialsReport, ErrorReport, FileReport, FilesReport, NetworkReport, ProfileReport, ProxyReport, SourceReport,
+    TrustStoreReport,
+};
 
 /// What `detect` said about one source, kept for the pitfall checks.
 #[derive(Debug)]
@@ -305,6 +309,7 @@ fn build_report(walk: &Walk, pitfalls: Vec<Pitfall>, now: SystemTime) -> Report 
             config: FileReport { path: config_path.display().to_string(), exists: exists(&config_path) },
             credentials: FileReport { path: credentials_path.display().to_string(), exists: exists(&credentials_path) },
         },
+        network: network_report(walk),
         sources: source_rows(walk),
         winner: walk.winner.as_ref().map(|(s, _)| s.as_str()),
         credentials,
@@ -312,6 +317,38 @@ fn build_report(walk: &Walk, pitfalls: Vec<Pitfall>, now: SystemTime) -> Report 
         pitfalls,
         library_copies: None,
     }
+}
+
+/// The trust store and proxy: the context's, or (when the files could not
+/// be read) the environment's alone.
+fn network_report(walk: &Walk) -> NetworkReport {
+    let from_env;
+    let network = match &walk.ctx {
+        Some(ctx) => &ctx.network,
+        None => {
+            from_env = Network::read(&walk.env, &walk.profile.name, None);
+            &from_env
+        }
+    };
+    let trust_store = match &network.trust {
+        TrustStore::System => {
+            TrustStoreReport { kind: "system", path: None, from: None, certificates: None, problem: None }
+        }
+        TrustStore::Bundle { path, origin } => TrustStoreReport {
+            kind: "bundle",
+            path: Some(path.display().to_string()),
+            from: Some(origin.to_string()),
+            certificates: network.certificates.as_ref().ok().map(Vec::len),
+            problem: network.certificates.as_ref().err().cloned(),
+        },
+    };
+    let proxy = network.proxy.as_ref().map(|proxy| ProxyReport {
+        url: proxy.display_url(),
+        from: proxy.variable,
+        no_proxy: proxy.no_proxy.as_ref().map(|(_, rules)| rules.clone()),
+        no_proxy_from: proxy.no_proxy.as_ref().map(|(variable, _)| *variable),
+    });
+    NetworkReport { trust_store, proxy }
 }
 
 /// The shared files' paths: the context's, or (when it could not be

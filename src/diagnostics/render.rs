@@ -31,6 +31,25 @@ pub fn to_table(report: &Report) -> String {
     for (label, file) in [("config file", &report.files.config), ("credentials file", &report.files.credentials)] {
         let _ = writeln!(out, "  {label:<17} {}{}", file.path, if file.exists { "" } else { " (missing)" });
     }
+    let trust = &report.network.trust_store;
+    let trust_line = match (&trust.path, &trust.from, &trust.problem) {
+        (_, _, Some(problem)) => format!("UNUSABLE: {problem}"),
+        (Some(path), Some(from), None) => format!(
+            "{path} (from {from}; {} certificate{}, replacing the system's roots)",
+            trust.certificates.unwrap_or(0),
+            if trust.certificates == Some(1) { "" } else { "s" }
+        ),
+        _ => "the system's roots".to_owned(),
+    };
+    let _ = writeln!(out, "  {:<17} {trust_line}", "trust store");
+    let proxy_line = match &report.network.proxy {
+        None => "none".to_owned(),
+        Some(proxy) => match (&proxy.no_proxy, proxy.no_proxy_from) {
+            (Some(rules), Some(variable)) => format!("{} (from {}; not for {variable}={rules})", proxy.url, proxy.from),
+            _ => format!("{} (from {})", proxy.url, proxy.from),
+        },
+    };
+    let _ = writeln!(out, "  {:<17} {proxy_line}", "https proxy");
     out.push('\n');
     let width = report.sources.iter().map(|s| s.name.len()).max().unwrap_or(6).max(6);
     let _ =

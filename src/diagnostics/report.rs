@@ -26,6 +26,8 @@ pub struct Report {
     pub profile: ProfileReport,
     /// The two shared files.
     pub files: FilesReport,
+    /// The trust store and proxy of the chain's HTTPS calls.
+    pub network: NetworkReport,
     /// Every source of the chain, in the chain's order.
     pub sources: Vec<SourceReport>,
     /// The source that answered, if any.
@@ -103,6 +105,49 @@ pub struct FileReport {
     pub path: String,
     /// Whether it exists.
     pub exists: bool,
+}
+
+/// The trust store and proxy that STS, SSO, SSO-OIDC, `aws login` and web
+/// identity calls use (the container endpoint and IMDS always use the
+/// system's roots and no proxy).
+#[derive(Clone, Debug, Serialize)]
+pub struct NetworkReport {
+    /// The certificates HTTPS peers are checked against.
+    pub trust_store: TrustStoreReport,
+    /// The proxy HTTPS calls go through; `null` for none.
+    pub proxy: Option<ProxyReport>,
+}
+
+/// The trust store in effect.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrustStoreReport {
+    /// `system` (the system's roots) or `bundle` (a PEM file that replaces
+    /// them).
+    pub kind: &'static str,
+    /// The bundle's path, as configured; `null` for `system`.
+    pub path: Option<String>,
+    /// What named the bundle: `AWS_CA_BUNDLE`, `ca_bundle in profile NAME`
+    /// or `REQUESTS_CA_BUNDLE`; `null` for `system`.
+    pub from: Option<String>,
+    /// How many certificates the bundle holds; `null` for `system` or an
+    /// unusable bundle.
+    pub certificates: Option<usize>,
+    /// Why the bundle cannot be used (every HTTPS source then fails with
+    /// this message); `null` when it can.
+    pub problem: Option<String>,
+}
+
+/// The HTTPS proxy in effect.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProxyReport {
+    /// The proxy's URL, any user and password shown as `***`.
+    pub url: String,
+    /// The variable that named it (`https_proxy` or `HTTPS_PROXY`).
+    pub from: &'static str,
+    /// The hosts that bypass it, as configured; `null` for none.
+    pub no_proxy: Option<String>,
+    /// The variable they came from (`no_proxy` or `NO_PROXY`).
+    pub no_proxy_from: Option<&'static str>,
 }
 
 /// What happened to one source.

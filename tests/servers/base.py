@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -278,10 +279,13 @@ class LoopbackServer:
     #: settings accepted by ``configure``; subclasses extend this.
     settings: tuple[str, ...] = ()
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, verbose: bool = False, **settings: Any) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
+                 tls: ssl.SSLContext | None = None, **settings: Any) -> None:
         self.host = host
         self.port = port
         self.verbose = verbose
+        #: a server-side TLS context: the server speaks HTTPS (``url`` says https)
+        self.tls = tls
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._release = threading.Event()
@@ -295,6 +299,10 @@ class LoopbackServer:
     def start(self) -> "LoopbackServer":
         self._httpd = _HTTPServer((self.host, self.port), self)
         self.port = self._httpd.server_address[1]
+        if self.tls is not None:
+            # The handshake runs in accept(); one a client refuses (an
+            # untrusted certificate) is an OSError the server loop drops.
+            self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{self.name}-server", daemon=True
         )
@@ -317,7 +325,7 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls is not None else 'http'}://{self.host}:{self.port}"
 
     # ---- control --------------------------------------------------------
     def configure(self, **settings: Any) -> None:

@@ -22,7 +22,7 @@ use aws_config::BehaviorVersion;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_types::SdkConfig;
 
-use super::{delegate, provider_config, sts_region, Detection, Plan};
+use super::{delegate, metadata_provider_config, provider_config, sts_region, Detection, Plan};
 use crate::chain::context::ChainContext;
 use crate::chain::SourceName;
 use crate::types::credentials::Credentials;
@@ -48,7 +48,7 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
 pub(super) async fn fetch(ctx: &ChainContext, profile: &str) -> Result<Credentials> {
     let sdk_config = aws_config::defaults(BehaviorVersion::latest())
         .region(sts_region(ctx))
-        .http_client(super::http::client())
+        .http_client(super::http::client(&ctx.network, SourceName::AssumeRole)?)
         .no_credentials()
         .load()
         .await;
@@ -134,7 +134,10 @@ async fn source_profile(
     if has_role && source != profile {
         return Ok(SharedCredentialsProvider::new(role_hop(ctx, sdk_config, source, visited).await?));
     }
-    let base = ProfileFileCredentialsProvider::builder().configure(&provider_config(ctx)).profile_name(source).build();
+    let base = ProfileFileCredentialsProvider::builder()
+        .configure(&provider_config(ctx, SourceName::AssumeRole)?)
+        .profile_name(source)
+        .build();
     Ok(SharedCredentialsProvider::new(base))
 }
 
@@ -143,10 +146,10 @@ fn named_source(ctx: &ChainContext, name: &str) -> Result<SharedCredentialsProvi
     match name {
         "Environment" => Ok(SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())),
         "EcsContainer" => Ok(SharedCredentialsProvider::new(
-            EcsCredentialsProvider::builder().configure(&provider_config(ctx)).build(),
+            EcsCredentialsProvider::builder().configure(&metadata_provider_config(ctx)).build(),
         )),
         "Ec2InstanceMetadata" => Ok(SharedCredentialsProvider::new(
-            ImdsCredentialsProvider::builder().configure(&provider_config(ctx)).build(),
+            ImdsCredentialsProvider::builder().configure(&metadata_provider_config(ctx)).build(),
         )),
         other => Err(config_error(format!(
             "credential_source {other} is not one of Environment, EcsContainer, Ec2InstanceMetadata"

@@ -6,7 +6,7 @@
 
 use aws_config::ecs::EcsCredentialsProvider;
 
-use super::{delegate, provider_config, Detection, Plan};
+use super::{delegate, metadata_provider_config, Detection, Plan};
 use crate::chain::context::ChainContext;
 use crate::chain::SourceName;
 use crate::types::credentials::Credentials;
@@ -25,7 +25,7 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
 
 /// Fetches from the endpoint with a provider built for this fetch.
 pub(super) async fn fetch(ctx: &ChainContext) -> Result<Credentials> {
-    let provider = EcsCredentialsProvider::builder().configure(&provider_config(ctx)).build();
+    let provider = EcsCredentialsProvider::builder().configure(&metadata_provider_config(ctx)).build();
     delegate(SourceName::ContainerRole, &provider).await
 }
 

@@ -9,7 +9,7 @@ use crate::support::sync::Mutex;
 use aws_config::imds::client::Client as ImdsClient;
 use aws_config::imds::credentials::ImdsCredentialsProvider;
 
-use super::{delegate, provider_config, Detection, Plan};
+use super::{delegate, metadata_provider_config, Detection, Plan};
 use crate::chain::context::ChainContext;
 use crate::chain::SourceName;
 use crate::types::credentials::Credentials;
@@ -58,7 +58,7 @@ impl std::fmt::Debug for KeptImds {
 }
 
 fn build_provider(ctx: &ChainContext, endpoint: Option<&str>) -> Result<ImdsCredentialsProvider> {
-    let config = provider_config(ctx);
+    let config = metadata_provider_config(ctx);
     let mut client = ImdsClient::builder()
         .configure(&config)
         .connect_timeout(CONNECT_TIMEOUT)

@@ -19,7 +19,8 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
 
 /// Reads the cached login token and refreshes it when needed.
 pub(super) async fn fetch(ctx: &ChainContext, session: &str) -> Result<Credentials> {
-    let provider = LoginCredentialsProvider::builder(session).configure(&provider_config(ctx)).build();
+    let provider =
+        LoginCredentialsProvider::builder(session).configure(&provider_config(ctx, SourceName::Login)?).build();
     delegate(SourceName::Login, &provider).await
 }
 

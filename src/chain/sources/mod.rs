@@ -186,9 +186,19 @@ fn sts_region(ctx: &ChainContext) -> Region {
 }
 
 /// aws-config's provider configuration on the real environment, with the
-/// region fixed so that no provider spends an IMDS round trip finding one.
-fn provider_config(ctx: &ChainContext) -> ProviderConfig {
-    ProviderConfig::without_region().with_region(Some(sts_region(ctx))).with_http_client(http::client())
+/// region fixed so that no provider spends an IMDS round trip finding one,
+/// and the HTTPS client of the context's trust store and proxy; a CA bundle
+/// or proxy that cannot be used is `source`'s configuration error.
+fn provider_config(ctx: &ChainContext, source: SourceName) -> Result<ProviderConfig> {
+    Ok(ProviderConfig::without_region()
+        .with_region(Some(sts_region(ctx)))
+        .with_http_client(http::client(&ctx.network, source)?))
+}
+
+/// [`provider_config`] for the container endpoint and IMDS, whose client
+/// ignores `ca_bundle` and proxies (see `http.rs`).
+fn metadata_provider_config(ctx: &ChainContext) -> ProviderConfig {
+    ProviderConfig::without_region().with_region(Some(sts_region(ctx))).with_http_client(http::metadata_client())
 }
 
 /// Asks an aws-config provider and converts its answer, tagging it with

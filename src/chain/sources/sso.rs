@@ -23,8 +23,10 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
 
 /// Asks the SSO portal through a fresh profile provider.
 pub(super) async fn fetch(ctx: &ChainContext, profile: &str) -> Result<Credentials> {
-    let provider =
-        ProfileFileCredentialsProvider::builder().configure(&provider_config(ctx)).profile_name(profile).build();
+    let provider = ProfileFileCredentialsProvider::builder()
+        .configure(&provider_config(ctx, SourceName::Sso)?)
+        .profile_name(profile)
+        .build();
     delegate(SourceName::Sso, &provider).await
 }
 

@@ -66,7 +66,7 @@ fn default_session_name() -> String {
 /// Calls STS AssumeRoleWithWebIdentity through aws-config.
 pub(super) async fn fetch(ctx: &ChainContext, config: WebIdentityConfig) -> Result<Credentials> {
     let provider = WebIdentityTokenCredentialsProvider::builder()
-        .configure(&provider_config(ctx))
+        .configure(&provider_config(ctx, SourceName::AssumeRoleWithWebIdentity)?)
         .static_configuration(StaticConfiguration {
             web_identity_token_file: config.token_file,
             role_arn: config.role_arn,

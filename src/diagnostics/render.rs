@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::report::{Report, Severity, Status};
+use crate::types::credentials::human_duration;
 
 /// The JSON document described in `docs/doctor-json.md`, pretty-printed
 /// (two-space indent, fields in a fixed order, no trailing newline).
@@ -121,26 +122,4 @@ pub fn to_table(report: &Report) -> String {
     let verdict = if report.ok { "OK" } else { "PROBLEM" };
     let _ = writeln!(out, "\nresult: {verdict} (exit {})", report.exit_code());
     out
-}
-
-/// "4 min 59 s", "2 h 0 min", "12 s".
-fn human_duration(seconds: i64) -> String {
-    let (h, m, s) = (seconds / 3600, (seconds % 3600) / 60, seconds % 60);
-    match (h, m) {
-        (0, 0) => format!("{s} s"),
-        (0, _) => format!("{m} min {s} s"),
-        _ => format!("{h} h {m} min"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human_duration(12), "12 s");
-        assert_eq!(human_duration(299), "4 min 59 s");
-        assert_eq!(human_duration(7260), "2 h 1 min");
-    }
 }

@@ -453,6 +453,32 @@ def log_callback() -> Any:
 
 
 @case
+def log_levels() -> Any:
+    """The Python level of each library level, through the callback itself, and the handlers
+    the package puts on its logger (a NullHandler only: the application chooses where records go)."""
+    import ctypes
+    import logging
+
+    from credchain import _ffi, _logging
+
+    logger = logging.getLogger("credchain")
+    handlers = [type(h).__name__ for h in logger.handlers]
+    records: List[logging.LogRecord] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger.addHandler(Capture())
+    logger.setLevel(_logging.TRACE)
+    for level, text in ((_ffi.LOG_ERROR, b"error line"), (_ffi.LOG_WARN, b"warn line"), (_ffi.LOG_INFO, b"info line"),
+                        (_ffi.LOG_DEBUG, b"debug line"), (_ffi.LOG_TRACE, b"trace line")):
+        message = ctypes.create_string_buffer(text)
+        _logging.CALLBACK(level, ctypes.addressof(message), None)
+    return {"handlers": handlers, "records": [[r.name, r.levelname, r.getMessage()] for r in records]}
+
+
+@case
 def log_subscriptions_are_independent() -> Any:
     """Python's subscription beside another host's (a C driver's, made here
     through ctypes): both receive a refresh; ending Python's (what the exit

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 from credchain import _ffi
 from credchain._logging import library_level_for
-from isolation import run_child
+from isolation import clean_env, run_child
 
 
 def test_level_mapping() -> None:
@@ -15,7 +17,7 @@ def test_level_mapping() -> None:
     assert library_level_for(logging.DEBUG) == _ffi.LOG_DEBUG
     assert library_level_for(logging.INFO) == _ffi.LOG_INFO
     assert library_level_for(logging.WARNING) == _ffi.LOG_WARN
-    assert library_level_for(logging.ERROR) == _ffi.LOG_ERROR
+    assert library_level_for(logging.ERROR) == _ffi.LOG_OFF  # the library's ERROR records are DEBUG here
     assert library_level_for(logging.CRITICAL) == _ffi.LOG_OFF
 
 
@@ -53,3 +55,53 @@ def test_python_leaving_does_not_silence_another_host(home: Path) -> None:
     )
     result = run_child("child_cases.py", home, {}, ["log_subscriptions_are_independent"])
     assert result == {"subscribed": 0, "both": [1, 1], "after_python_left": [1, 2], "other_ended": 0}
+
+
+# A caller that handles the error itself, in a program that configured no logging (Python's
+# last-resort handler would print WARNING and above on stderr), then in one that did
+# (logging.basicConfig(): WARNING and above on stderr).
+CATCHING_CALLER = """
+import logging, sys
+if sys.argv[1] == "basicConfig":
+    logging.basicConfig()
+import credchain
+credchain.get_credentials()
+credchain.invalidate()
+credchain.get_credentials()
+try:
+    credchain.get_credentials("no-such-profile")
+except credchain.ProfileNotFoundError as error:
+    print("caught", error.code.name)
+"""
+
+
+def run_catching_caller(home: Path, logging_setup: str) -> "subprocess.CompletedProcess[str]":
+    return subprocess.run(
+        [sys.executable, "-c", CATCHING_CALLER, logging_setup],
+        env=clean_env(home, {"AWS_ACCESS_KEY_ID": "AKIACASEENV000000001", "AWS_SECRET_ACCESS_KEY": "case-secret"}),
+        cwd=str(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120,
+    )
+
+
+def test_a_caught_failure_prints_nothing_without_logging_configuration(home: Path) -> None:
+    result = run_catching_caller(home, "none")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "caught PROFILE_NOT_FOUND\n", "")
+
+
+def test_a_caught_failure_prints_nothing_with_basic_config(home: Path) -> None:
+    result = run_catching_caller(home, "basicConfig")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "caught PROFILE_NOT_FOUND\n", "")
+
+
+def test_library_levels_become_python_levels(home: Path) -> None:
+    result = run_child("child_cases.py", home, {}, ["log_levels"])
+    assert result == {
+        "handlers": ["NullHandler"],
+        "records": [
+            ["credchain", "DEBUG", "error line"],
+            ["credchain", "WARNING", "warn line"],
+            ["credchain", "INFO", "info line"],
+            ["credchain", "DEBUG", "debug line"],
+            ["credchain", "TRACE", "trace line"],
+        ],
+    }

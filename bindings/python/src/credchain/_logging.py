@@ -1,8 +1,11 @@
 """Route libcredchain's log messages into the standard ``logging`` module.
 
-Records go to the logger named ``credchain``.  The binding holds its own log
-subscription (``credchain_log_subscribe``), at the level the ``credchain``
-logger lets through: other hosts in the process (a C driver, a JVM) keep
+Records go to the logger named ``credchain``, whose only handler is a
+``NullHandler``: as for any library, the application decides where records go,
+and a program that configured no logging prints none of them (Python's
+last-resort handler would print WARNING and above on stderr).  The binding
+holds its own log subscription (``credchain_log_subscribe``), at the level the
+``credchain`` logger lets through: other hosts in the process (a C driver, a JVM) keep
 theirs, at their own levels, and ending this one silences only Python.
 The library calls the callback from any thread, including its own background
 refresher thread; ctypes takes the GIL for the duration of the call.  The
@@ -24,14 +27,26 @@ from . import _ffi
 
 #: The logger every library record goes to.
 LOGGER = logging.getLogger("credchain")
+# A library's logger has no handler but this one (the logging HOWTO's "Configuring
+# Logging for a Library"): without any, a program that configured no logging would
+# print WARNING and above through the last-resort handler on stderr.
+if not any(isinstance(handler, logging.NullHandler) for handler in LOGGER.handlers):
+    LOGGER.addHandler(logging.NullHandler())
 
 #: Python level used for the library's TRACE records (below DEBUG).
 TRACE = 5
 if logging.getLevelName(TRACE) == f"Level {TRACE}":
     logging.addLevelName(TRACE, "TRACE")
 
+# The library says ERROR only for a fetch that failed with no credentials to
+# serve, whose caller receives that very message as a CredchainError: logged at
+# ERROR too, it would be said twice even when the caller handles it (and printed
+# by a program's logging.basicConfig()).  (Its only other ERROR, a C caller
+# freeing credentials twice, concerns that caller, never this binding.)  WARN is
+# what no caller hears in another way: a background refresh that failed while
+# the previous credentials are still served.
 _TO_PYTHON = {
-    _ffi.LOG_ERROR: logging.ERROR,
+    _ffi.LOG_ERROR: logging.DEBUG,
     _ffi.LOG_WARN: logging.WARNING,
     _ffi.LOG_INFO: logging.INFO,
     _ffi.LOG_DEBUG: logging.DEBUG,
@@ -40,7 +55,9 @@ _TO_PYTHON = {
 
 
 def library_level_for(python_level: int) -> int:
-    """The most verbose library level that a Python level lets through."""
+    """The most verbose library level whose records (mapped by _TO_PYTHON) a
+    Python level lets through: above WARNING, none (the library's ERROR
+    records are DEBUG here)."""
     if python_level <= TRACE:
         return _ffi.LOG_TRACE
     if python_level <= logging.DEBUG:
@@ -49,8 +66,6 @@ def library_level_for(python_level: int) -> int:
         return _ffi.LOG_INFO
     if python_level <= logging.WARNING:
         return _ffi.LOG_WARN
-    if python_level <= logging.ERROR:
-        return _ffi.LOG_ERROR
     return _ffi.LOG_OFF
 
 

@@ -1,13 +1,17 @@
 """Make the AWS Advanced Python Wrapper take its AWS credentials from credchain.
 
-The wrapper (``aws-advanced-python-wrapper`` 2.0 or newer) obtains every boto3
-session it signs with (IAM authentication, Secrets Manager, federated and Okta
-authentication, region lookup) from one place,
+The wrapper (``aws-advanced-python-wrapper`` 2.0 or newer; tested with 3.1.0)
+makes the boto3 sessions of its AWS-aware plugins in one place,
 ``aws_advanced_python_wrapper.aws_credentials_manager.AwsCredentialsManager.get_session``,
 which builds ``boto3.Session(profile_name=..., region_name=...)``.
 :func:`install` replaces that static method with one that returns
-:func:`credchain.boto3_session` sessions, so IAM tokens are signed with
-credchain's process-wide, background-refreshed credentials::
+:func:`credchain.boto3_session` sessions.  In 3.1.0 that makes credchain's
+process-wide, background-refreshed credentials sign what the ``iam`` plugin
+signs (its tokens, and the region lookup of a global database endpoint) and
+what ``aws_secrets_manager`` sends.  ``federated_auth`` and ``okta`` take the
+session too, but sign their tokens with the SAML role's credentials;
+``custom_endpoint`` makes its own ``boto3.Session()`` and is not reached
+(the package README has the details)::
 
     import credchain.aws_wrapper
     credchain.aws_wrapper.install()      # once, before the first connect

@@ -362,7 +362,12 @@ public final class CredChain {
   }
 
   /**
-   * Sets how much the library logs to the {@code dev.credchain} java.util.logging logger. At load
+   * Sets how much the library logs to the {@code dev.credchain} java.util.logging logger: {@code
+   * WARNING} for what the application hears in no other way (a background refresh that failed
+   * while the previous credentials are still served), {@code FINE} for routine events (every
+   * refresh, every invalidation) and for failures that the caller receives as a {@link
+   * CredChainException}, {@code FINER} and {@code FINEST} for the library's debug and trace lines;
+   * so the JVM's default configuration (INFO on standard error) prints only warnings. At load
    * the binding subscribes to the library's log at the level that logger lets through at the
    * time; call this after changing it. A new level replaces the binding's subscription (the new
    * one is made before the old one ends, so nothing is lost in between); {@code Level.OFF} (or

@@ -327,36 +327,55 @@ final class CredChainNative {
       }
     }
 
-    /** The native level (LOG_OFF .. LOG_TRACE) that the logger's current level lets through. */
+    /**
+     * The native level (LOG_OFF .. LOG_TRACE) whose messages the logger's current level lets
+     * through once {@link #julLevel} has mapped them: the most detailed one, so that nothing the
+     * logger would publish is left unsent, and nothing it would drop is formatted for nothing.
+     */
     static int levelFor(Logger logger) {
       if (logger.isLoggable(Level.FINEST)) {
         return LOG_TRACE;
       }
-      if (logger.isLoggable(Level.FINE)) {
+      if (logger.isLoggable(Level.FINER)) {
         return LOG_DEBUG;
       }
-      if (logger.isLoggable(Level.INFO)) {
-        return LOG_INFO;
+      if (logger.isLoggable(Level.FINE)) {
+        return LOG_INFO; // with LOG_ERROR, also FINE
       }
       if (logger.isLoggable(Level.WARNING)) {
         return LOG_WARN;
       }
-      if (logger.isLoggable(Level.SEVERE)) {
-        return LOG_ERROR;
-      }
       return LOG_OFF;
     }
 
+    /**
+     * The java.util.logging level of a library message. The JVM's default configuration prints
+     * INFO and above on standard error, so only what the application needs to hear and hears in
+     * no other way is above FINE:
+     *
+     * <ul>
+     *   <li>WARN: {@code WARNING}. A background refresh that failed while the previous credentials
+     *       are still served (no caller sees an error yet, and they will expire), two copies of the
+     *       library that cannot share a cache.
+     *   <li>INFO: {@code FINE}. Routine events: credentials that changed (every refresh), an
+     *       invalidation.
+     *   <li>ERROR: {@code FINE}. The library says ERROR for a fetch that failed with no
+     *       credentials to serve, and its caller receives that very message as a {@link
+     *       CredChainException} (or as the C call's error): printed as well, it would be said twice
+     *       even when the caller handles it. (The library's only other ERROR, a C caller freeing
+     *       credentials twice, concerns that caller, never this binding.)
+     *   <li>DEBUG: {@code FINER}; TRACE: {@code FINEST}.
+     * </ul>
+     */
     static Level julLevel(int level) {
       switch (level) {
-        case LOG_ERROR:
-          return Level.SEVERE;
         case LOG_WARN:
           return Level.WARNING;
+        case LOG_ERROR:
         case LOG_INFO:
-          return Level.INFO;
-        case LOG_DEBUG:
           return Level.FINE;
+        case LOG_DEBUG:
+          return Level.FINER;
         default:
           return Level.FINEST;
       }

@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * An immutable snapshot of AWS credentials, copied out of libcredchain.
  *
- * <p>{@link #toString()} never shows the secret access key or the session token.
+ * <p>{@link #toString()} never shows the secret access key or the session token, and shows only
+ * the last four characters of the access key id.
  */
 public final class Credentials {
   private final String accessKeyId;
@@ -111,10 +112,31 @@ public final class Credentials {
         expirationEpochSeconds);
   }
 
-  /** Shows the access key id, source, expiry and account id; never a secret or a token. */
+  /**
+   * The access key id as {@code aws configure list} shows it, {@code ****************MPLE}: its
+   * last four characters, every other one replaced by {@code *}; a key id of four characters or
+   * fewer is all {@code *}. The same rule as the Python binding's {@code mask_access_key}, counted
+   * in code points as Python counts characters.
+   */
+  static String maskAccessKeyId(String accessKeyId) {
+    int length = accessKeyId.codePointCount(0, accessKeyId.length());
+    // A key id this short is no real one (a test's, a typo): showing four of it would show it all.
+    int shown = length <= 4 ? 0 : 4;
+    StringBuilder masked = new StringBuilder(accessKeyId.length());
+    for (int i = 0; i < length - shown; i++) {
+      masked.append('*');
+    }
+    return masked.append(accessKeyId, accessKeyId.offsetByCodePoints(0, length - shown),
+        accessKeyId.length()).toString();
+  }
+
+  /**
+   * Shows the access key id masked but for its last four characters ({@code
+   * ****************MPLE}), the source, expiry and account id; never the secret or the token.
+   */
   @Override
   public String toString() {
-    return "Credentials[accessKeyId=" + accessKeyId
+    return "Credentials[accessKeyId=" + maskAccessKeyId(accessKeyId)
         + ", secretAccessKey=<redacted>"
         + ", sessionToken=" + (sessionToken == null ? "<none>" : "<redacted>")
         + ", source=" + source

@@ -129,6 +129,26 @@ class BindingBehaviourTest {
   }
 
   @Test
+  void routineEventsAndCaughtFailuresPrintNothingByDefault() throws Exception {
+    // The JVM's default logging configuration: a console handler on standard error at INFO.
+    ChildJvm.Result r = envChild().run("quiet-log");
+    assertEquals("ok", r.get("result"));
+    assertEquals("PROFILE_NOT_FOUND", r.get("caught"));
+    assertEquals("", r.stderr);
+  }
+
+  @Test
+  void refreshesInvalidationsAndFailuresTheCallerGetsLogAtFine() throws Exception {
+    ChildJvm.Result r = envChild().run("log-levels");
+    assertEquals("ok", r.get("result"));
+    assertEquals("PROFILE_NOT_FOUND", r.get("caught"));
+    assertEquals("[FINE]", r.get("refresh_levels"));
+    assertEquals("[FINE]", r.get("invalidate_levels"));
+    assertEquals("[FINE]", r.get("failure_levels"));
+    assertEquals("", r.stderr);
+  }
+
+  @Test
   void rotatedCredentialsFilesReachAHotLoopThroughTheGenerationCounter() throws Exception {
     ChildJvm c = new ChildJvm(home).env("CREDCHAIN_STATIC_RECHECK_MS", "50");
     Path file = c.file(".aws/credentials", "[default]\naws_access_key_id = " + FILE_KEY

@@ -36,6 +36,9 @@ class ChainSourcesTest {
     assertEquals(ChildMain.digest(secret), r.get("secret_sha"), "secret (digest) differs");
     assertEquals(ChildMain.digest(token), r.get("token_sha"), "session token (digest) differs");
     String shown = r.get("to_string");
+    assertTrue(shown.startsWith("Credentials[accessKeyId=" + Credentials.maskAccessKeyId(key) + ", "),
+        shown);
+    assertFalse(shown.contains(key), "toString shows the whole access key id");
     assertFalse(shown.contains(secret), "toString shows the secret");
     if (token != null) {
       assertFalse(shown.contains(token), "toString shows the token");

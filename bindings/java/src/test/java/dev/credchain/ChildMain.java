@@ -130,6 +130,12 @@ public final class ChildMain {
         case "log":
           log();
           break;
+        case "quiet-log":
+          quietLog();
+          break;
+        case "log-levels":
+          logLevels();
+          break;
         case "rotate":
           rotate(args[1], Integer.parseInt(args[2]));
           break;
@@ -497,6 +503,64 @@ public final class ChildMain {
     out("result", "ok");
   }
 
+  /**
+   * Routine events and a failure the caller catches, with java.util.logging as the JVM configures
+   * it by default (a console handler on standard error at INFO): nothing may reach standard error.
+   */
+  static void quietLog() throws InterruptedException {
+    CredChain.getCredentials();
+    CredChain.invalidate();
+    CredChain.getCredentials();
+    try {
+      CredChain.getCredentials("no-such-profile-for-logging");
+    } catch (CredChainException e) {
+      out("caught", e.code());
+    }
+    // The refresh is logged from the library's runtime thread: give it time to arrive.
+    Thread.sleep(300);
+    out("result", "ok");
+  }
+
+  /**
+   * The java.util.logging level of the library's refresh, invalidation and failure lines, with the
+   * {@code dev.credchain} logger at FINEST.
+   */
+  static void logLevels() throws InterruptedException {
+    Logger logger = Logger.getLogger("dev.credchain");
+    logger.setUseParentHandlers(false);
+    java.util.Map<String, Set<String>> levels = new java.util.concurrent.ConcurrentHashMap<>();
+    logger.addHandler(new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        String m = r.getMessage();
+        String kind = m.contains("now come from") ? "refresh"
+            : m.contains("invalidated") ? "invalidate"
+            : m.contains("failed") ? "failure" : "other";
+        levels.computeIfAbsent(kind, k -> new java.util.concurrent.ConcurrentSkipListSet<>())
+            .add(r.getLevel().getName());
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    });
+    CredChain.setLogLevel(Level.FINEST);
+    CredChain.getCredentials();
+    CredChain.invalidate();
+    try {
+      CredChain.getCredentials("no-such-profile-for-logging");
+    } catch (CredChainException e) {
+      out("caught", e.code());
+    }
+    Thread.sleep(300);
+    for (String kind : new String[] {"refresh", "invalidate", "failure"}) {
+      out(kind + "_levels", levels.getOrDefault(kind, Collections.<String>emptySet()));
+    }
+    out("result", "ok");
+  }
+
   /** tests/copies/driver.c, a native driver linked against target/release/libcredchain.so. */
   public interface Driver extends com.sun.jna.Library {
     com.sun.jna.Pointer driver_access_key();
@@ -543,7 +607,7 @@ public final class ChildMain {
    */
   static void copies(String driverPath, String order) throws Exception {
     Logger logger = Logger.getLogger("dev.credchain");
-    logger.setLevel(Level.INFO);
+    logger.setLevel(Level.FINE); // refreshes are FINE
     logger.setUseParentHandlers(false);
     AtomicInteger javaRefreshes = new AtomicInteger();
     logger.addHandler(new Handler() {
@@ -569,7 +633,7 @@ public final class ChildMain {
       driver = com.sun.jna.Native.load(driverPath, Driver.class, driverOptions);
       out("driver_subscribe_rc", driver.driver_subscribe());
     }
-    out("location", CredChain.libraryLocation()); // loads the jar's copy, subscribes at INFO
+    out("location", CredChain.libraryLocation()); // loads the jar's copy, subscribes for FINE
     out("abi", Abi.format(CredChainNative.credchain_abi_version()));
     // RTLD_LOCAL: the jar's copy is not in the process's global scope, where it would capture
     // the credchain_* references of a driver loaded next. (Only meaningful when the driver, which
@@ -585,17 +649,17 @@ public final class ChildMain {
 
     // A level change replaces the binding's subscription: the new one first, then the old ends.
     Long atLoad = CredChainNative.Logging.subscription();
-    CredChain.setLogLevel(Level.FINE);
-    Long atFine = CredChainNative.Logging.subscription();
     CredChain.setLogLevel(Level.INFO);
     Long atInfo = CredChainNative.Logging.subscription();
-    CredChain.setLogLevel(Level.INFO); // the same level: the same subscription
-    out("subscriptions", atLoad + "," + atFine + "," + atInfo + ","
+    CredChain.setLogLevel(Level.FINE);
+    Long atFine = CredChainNative.Logging.subscription();
+    CredChain.setLogLevel(Level.FINE); // the same level: the same subscription
+    out("subscriptions", atLoad + "," + atInfo + "," + atFine + ","
         + CredChainNative.Logging.subscription());
     out("ended_at_load_rc", atLoad == null ? "none"
         : CredChainNative.credchain_log_unsubscribe(atLoad, null));
-    out("ended_at_fine_rc", atFine == null ? "none"
-        : CredChainNative.credchain_log_unsubscribe(atFine, null));
+    out("ended_at_info_rc", atInfo == null ? "none"
+        : CredChainNative.credchain_log_unsubscribe(atInfo, null));
 
     if (driver == null) {
       driver = com.sun.jna.Native.load(driverPath, Driver.class, driverOptions);

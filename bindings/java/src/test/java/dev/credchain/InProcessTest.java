@@ -129,7 +129,7 @@ class InProcessTest {
     String s = c.toString();
     assertFalse(s.contains("s3cr3t-EXAMPLE"));
     assertFalse(s.contains("t0ken-EXAMPLE"));
-    assertEquals("Credentials[accessKeyId=AKIDEXAMPLE, secretAccessKey=<redacted>, "
+    assertEquals("Credentials[accessKeyId=*******MPLE, secretAccessKey=<redacted>, "
         + "sessionToken=<redacted>, source=assume-role, expiration=2030-03-17T17:46:40Z, "
         + "accountId=123456789012]", s);
     assertEquals(Optional.of(Instant.ofEpochSecond(1_900_000_000L)), c.expiration());
@@ -140,11 +140,57 @@ class InProcessTest {
     assertEquals(Optional.empty(), plain.expiration());
     assertEquals(Optional.empty(), plain.sessionToken());
     assertEquals(Optional.empty(), plain.accountId());
-    assertEquals("Credentials[accessKeyId=AKIDEXAMPLE, secretAccessKey=<redacted>, "
+    assertEquals("Credentials[accessKeyId=*******MPLE, secretAccessKey=<redacted>, "
         + "sessionToken=<none>, source=env, expiration=<never>, accountId=<unknown>]",
         plain.toString());
     assertEquals(plain, new Credentials("AKIDEXAMPLE", "s3cr3t-EXAMPLE", null, null, "env", 0));
     assertNotEquals(plain, c);
+  }
+
+  @Test
+  void theAccessKeyIdIsMaskedAsPythonMasksIt() {
+    // bindings/python credchain._credentials.mask_access_key: the last four characters (code
+    // points) stay, every other one is a '*'; a key id of four or fewer is all stars.
+    assertEquals("****************MPLE", Credentials.maskAccessKeyId("AKIAIOSFODNN7EXAMPLE"));
+    assertEquals("*WXYZ", Credentials.maskAccessKeyId("AWXYZ"));
+    assertEquals("****", Credentials.maskAccessKeyId("WXYZ"));
+    assertEquals("**", Credentials.maskAccessKeyId("AB"));
+    assertEquals("", Credentials.maskAccessKeyId(""));
+    assertEquals("****\uD83D\uDE00xyz", Credentials.maskAccessKeyId("AKIA\uD83D\uDE00xyz"));
+    Credentials c = new Credentials("AKIAIOSFODNN7EXAMPLE", "s3cr3t-EXAMPLE", null, null, "env", 0);
+    assertEquals("Credentials[accessKeyId=****************MPLE, secretAccessKey=<redacted>, "
+        + "sessionToken=<none>, source=env, expiration=<never>, accountId=<unknown>]",
+        c.toString());
+  }
+
+  @Test
+  void libraryLevelsMapToJavaUtilLoggingLevels() {
+    // Routine events (INFO) and failures the caller gets as an exception (ERROR) are FINE, so
+    // the JVM's default console handler (INFO) prints neither; warnings stay WARNING.
+    assertEquals(java.util.logging.Level.FINE,
+        CredChainNative.Logging.julLevel(CredChainNative.Logging.LOG_ERROR));
+    assertEquals(java.util.logging.Level.WARNING,
+        CredChainNative.Logging.julLevel(CredChainNative.Logging.LOG_WARN));
+    assertEquals(java.util.logging.Level.FINE,
+        CredChainNative.Logging.julLevel(CredChainNative.Logging.LOG_INFO));
+    assertEquals(java.util.logging.Level.FINER,
+        CredChainNative.Logging.julLevel(CredChainNative.Logging.LOG_DEBUG));
+    assertEquals(java.util.logging.Level.FINEST,
+        CredChainNative.Logging.julLevel(CredChainNative.Logging.LOG_TRACE));
+    java.util.logging.Logger probe = java.util.logging.Logger.getAnonymousLogger();
+    java.util.logging.Level[] levels = {java.util.logging.Level.OFF,
+        java.util.logging.Level.SEVERE, java.util.logging.Level.WARNING,
+        java.util.logging.Level.INFO, java.util.logging.Level.CONFIG,
+        java.util.logging.Level.FINE, java.util.logging.Level.FINER,
+        java.util.logging.Level.FINEST};
+    int[] wanted = {CredChainNative.Logging.LOG_OFF, CredChainNative.Logging.LOG_OFF,
+        CredChainNative.Logging.LOG_WARN, CredChainNative.Logging.LOG_WARN,
+        CredChainNative.Logging.LOG_WARN, CredChainNative.Logging.LOG_INFO,
+        CredChainNative.Logging.LOG_DEBUG, CredChainNative.Logging.LOG_TRACE};
+    for (int i = 0; i < levels.length; i++) {
+      probe.setLevel(levels[i]);
+      assertEquals(wanted[i], CredChainNative.Logging.levelFor(probe), levels[i].getName());
+    }
   }
 
   @Test

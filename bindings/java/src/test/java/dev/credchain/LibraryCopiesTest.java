@@ -173,9 +173,9 @@ class LibraryCopiesTest {
     String[] subs = r.get("subscriptions").split(",");
     assertEquals(4, subs.length, r.get("subscriptions"));
     assertTrue(!subs[0].equals("null") && !subs[0].equals(subs[1]) && !subs[1].equals(subs[2])
-        && subs[2].equals(subs[3]), "subscriptions at load, FINE, INFO, INFO: " + r.get("subscriptions"));
+        && subs[2].equals(subs[3]), "subscriptions at load, INFO, FINE, FINE: " + r.get("subscriptions"));
     assertEquals("1", r.get("ended_at_load_rc"), "the load-time subscription was not ended");
-    assertEquals("1", r.get("ended_at_fine_rc"), "the FINE subscription was not ended");
+    assertEquals("1", r.get("ended_at_info_rc"), "the INFO subscription was not ended");
 
     // One chain: one run, the same key on both sides.
     assertEquals("0", r.get("driver_subscribe_rc"));
@@ -190,7 +190,7 @@ class LibraryCopiesTest {
     assertTrue(reuseUntil > System.currentTimeMillis() / 1000 && reuseUntil < 4070908800L,
         "reuse_until " + reuseUntil);
     assertEquals("true", r.get("logs_arrived_1"), r.stdout);
-    assertEquals("1", r.get("java_logs_1"), "refresh messages at Java's INFO subscription");
+    assertEquals("1", r.get("java_logs_1"), "refresh messages at Java's FINE subscription");
     assertEquals("1", r.get("driver_logs_1"), "refresh messages at the driver's subscription");
 
     // The driver's invalidation reaches Java through the shared generation counter.

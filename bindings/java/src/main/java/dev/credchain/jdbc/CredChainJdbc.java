@@ -7,10 +7,16 @@ import software.amazon.jdbc.authentication.AwsCredentialsProviderHandler;
 
 /**
  * Installs credchain into the AWS Advanced JDBC Wrapper ({@code
- * software.amazon.jdbc:aws-advanced-jdbc-wrapper}), so its IAM, Secrets Manager and federated
- * authentication plugins take their AWS credentials from libcredchain:
+ * software.amazon.jdbc:aws-advanced-jdbc-wrapper}) as the handler of its {@code
+ * AwsCredentialsManager}, so the plugins that ask it for credentials take them from libcredchain:
  *
  * <pre>{@code CredChainJdbc.install();}</pre>
+ *
+ * <p>In 4.3.0 those are {@code iam}, {@code awsSecretsManager}, {@code awsSecretsManager2}, {@code
+ * customEndpoint} and {@code kmsEncryption}. The federated authentication plugins ({@code
+ * federatedAuth}, {@code okta}) do not ask it: they sign with the credentials of the role their
+ * SAML assertion assumes. A wrapper configuration profile that carries its own handler replaces
+ * this one when a connection uses it.
  *
  * <p>The connection property {@value #AWS_PROFILE} chooses the profile, as it does for the
  * wrapper's default provider; absent or empty means the default profile.

@@ -81,10 +81,11 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// Shows only the last four characters of an access key id.
+/// Shows only the last four characters of an access key id, and none of
+/// one that short (as the Python and Java bindings mask it).
 pub fn mask_access_key(access_key_id: &str) -> String {
     let chars: Vec<char> = access_key_id.chars().collect();
-    let keep = chars.len().min(4);
+    let keep = if chars.len() > 4 { 4 } else { 0 };
     let hidden = chars.len() - keep;
     let tail: String = chars[hidden..].iter().collect();
     format!("{}{}", "*".repeat(hidden), tail)
@@ -152,6 +153,14 @@ mod tests {
         assert!(!shown.contains("tokenvalue"));
         assert!(!shown.contains("AKIAABCDEFGH1234"));
         assert!(shown.contains("************1234"), "{shown}");
+    }
+
+    #[test]
+    fn a_key_id_of_four_characters_or_fewer_is_hidden_whole() {
+        assert_eq!(mask_access_key("AKIDEXAMPLE1234"), "***********1234");
+        assert_eq!(mask_access_key("ABCDE"), "*BCDE");
+        assert_eq!(mask_access_key("ABCD"), "****");
+        assert_eq!(mask_access_key(""), "");
     }
 
     #[test]

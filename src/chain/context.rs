@@ -242,9 +242,24 @@ fn read_shared_file(path: PathBuf, kind: EnvConfigFileKind) -> Result<SharedFile
     let profiles = crate::support::block::ready_now(parsing)
         .ok_or_else(|| Error::internal("the profile parser waited on I/O (a bug)"))?
         .map_err(|e| {
-            Error::invalid_config(format!("{}: {}", path.display(), crate::types::text::scrub_upstream(&e.to_string())))
+            let words = crate::types::text::scrub_upstream(&parse_error_words(&crate::types::text::error_chain(&e)));
+            Error::invalid_config(format!("{}: {words}", path.display()))
         })?;
     Ok(SharedFile { path, profiles, exists: true })
+}
+
+/// aws-config's parse error (`could not parse profile file: error parsing
+/// <nothing> on line 4:\n  Profile definition must end with ']'`, the file
+/// name missing since it parsed text) as `line 4: Profile definition must
+/// end with ']'`.
+fn parse_error_words(words: &str) -> String {
+    let Some((_, after)) = words.split_once(" on line ") else { return words.to_owned() };
+    match after.split_once(':') {
+        Some((line, message)) if line.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("line {line}: {}", message.trim())
+        }
+        _ => words.to_owned(),
+    }
 }
 
 /// The legacy files two sources read (the EC2 CLI's `AWS_CREDENTIAL_FILE`
@@ -281,5 +296,18 @@ impl LegacyFile {
             String::from_utf8(bytes).map_err(|_| Unreadable::Refused("is not valid UTF-8".to_owned()))
         });
         LegacyFile { path, text }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_error_words;
+
+    #[test]
+    fn a_parse_error_says_its_line() {
+        let upstream =
+            "could not parse profile file: error parsing  on line 4:\n  Profile definition must end with ']'";
+        assert_eq!(parse_error_words(upstream), "line 4: Profile definition must end with ']'");
+        assert_eq!(parse_error_words("something else"), "something else");
     }
 }

@@ -54,6 +54,24 @@ pub fn escape_controls(text: &str) -> String {
     shown
 }
 
+/// An error and its causes, each in its own words, joined by ": "; a cause
+/// whose text is already included is left out (aws-config's errors often
+/// repeat their source's message, and hide the useful part, such as the
+/// line a profile file fails on, in a cause).
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut words = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let text = next.to_string();
+        if !text.is_empty() && !words.contains(&text) {
+            words.push_str(": ");
+            words.push_str(&text);
+        }
+        cause = next.source();
+    }
+    words
+}
+
 /// Upstream text as it may appear in a message: secrets redacted, control
 /// characters escaped, at most [`UPSTREAM_LIMIT`] bytes (then `…`).
 pub fn scrub_upstream(text: &str) -> String {

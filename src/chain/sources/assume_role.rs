@@ -54,7 +54,36 @@ pub(super) async fn fetch(ctx: &ChainContext, profile: &str) -> Result<Credentia
         .await;
     let mut visited = HashSet::new();
     let provider = role_hop(ctx, &sdk_config, profile, &mut visited).await?;
-    delegate(SourceName::AssumeRole, &provider).await
+    delegate(SourceName::AssumeRole, &provider).await.map_err(|error| {
+        let words = error.message().strip_prefix("assume-role: ").unwrap_or(error.message());
+        Error::from_source(error.code(), SourceName::AssumeRole.as_str(), format!("{}: {words}", chain(ctx, profile)))
+    })
+}
+
+/// The role chain from `profile` down to its base, as the hops above walk
+/// it, for messages: `profile dev (role arn:…:role/Admin) <- profile base`.
+fn chain(ctx: &ChainContext, profile: &str) -> String {
+    let mut hops = Vec::new();
+    let mut seen = HashSet::new();
+    let mut current = profile;
+    while seen.insert(current) && hops.len() < MAX_HOPS {
+        match ctx.value_in(current, "role_arn") {
+            Some(arn) => hops.push(format!("profile {current} (role {arn})")),
+            None => {
+                hops.push(format!("profile {current}"));
+                break;
+            }
+        }
+        match (ctx.value_in(current, "source_profile"), ctx.value_in(current, "credential_source")) {
+            (Some(next), _) if next != current => current = next,
+            (None, Some(named)) => {
+                hops.push(format!("credential_source {named}"));
+                break;
+            }
+            _ => break,
+        }
+    }
+    hops.join(" <- ")
 }
 
 type BoxedHop<'a> = Pin<Box<dyn Future<Output = Result<AssumeRoleProvider>> + Send + 'a>>;
@@ -74,7 +103,11 @@ fn role_hop<'a>(
         let role_arn = value("role_arn").ok_or_else(|| config_error(format!("profile {profile} has no role_arn")))?;
         if value("mfa_serial").is_some() {
             return Err(config_error(format!(
-                "profile {profile} sets mfa_serial: credchain cannot prompt for an MFA code"
+                "profile {profile} sets mfa_serial, and a library inside a driver cannot prompt for an MFA \
+                 code: use a profile of its own whose credential_process asks for the code once and caches the \
+                 session, for example [profile {profile}-mfa] with `credential_process = aws-vault exec \
+                 {profile} --json`, or point source_profile at a profile holding the session keys of `aws sts \
+                 get-session-token --serial-number ARN --token-code CODE` and drop mfa_serial here"
             )));
         }
         let source = match (value("source_profile"), value("credential_source")) {
@@ -163,6 +196,7 @@ fn config_error(message: String) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use super::chain;
     use crate::chain::sources::Plan;
     use crate::chain::testing::{not_configured, plan, Scratch};
     use crate::chain::SourceName;
@@ -172,6 +206,34 @@ mod tests {
             Plan::AssumeRole { profile } => profile,
             other => panic!("expected an AssumeRole plan, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn messages_name_every_hop_of_the_role_chain() {
+        let scratch = Scratch::new();
+        scratch.config(
+            "[profile dev]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = mid\n\
+             [profile mid]\nrole_arn = arn:aws:iam::2:role/B\nsource_profile = base\n\
+             [profile base]\naws_access_key_id = AKID\naws_secret_access_key = s\n\
+             [profile ec2]\nrole_arn = arn:aws:iam::3:role/C\ncredential_source = Ec2InstanceMetadata\n\
+             [profile self]\nrole_arn = arn:aws:iam::4:role/D\nsource_profile = self\n\
+             [profile loop1]\nrole_arn = arn:aws:iam::5:role/E\nsource_profile = loop2\n\
+             [profile loop2]\nrole_arn = arn:aws:iam::6:role/F\nsource_profile = loop1\n",
+        );
+        let ctx = scratch.context(None, &[]);
+        assert_eq!(
+            chain(&ctx, "dev"),
+            "profile dev (role arn:aws:iam::1:role/A) <- profile mid (role arn:aws:iam::2:role/B) <- profile base"
+        );
+        assert_eq!(
+            chain(&ctx, "ec2"),
+            "profile ec2 (role arn:aws:iam::3:role/C) <- credential_source Ec2InstanceMetadata"
+        );
+        assert_eq!(chain(&ctx, "self"), "profile self (role arn:aws:iam::4:role/D)");
+        assert_eq!(
+            chain(&ctx, "loop1"),
+            "profile loop1 (role arn:aws:iam::5:role/E) <- profile loop2 (role arn:aws:iam::6:role/F)"
+        );
     }
 
     #[test]

@@ -28,10 +28,12 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_types::region::Region;
 
 use super::context::ChainContext;
+use super::network::TrustStore;
 use super::SourceName;
 use crate::support::runtime::RuntimeSlot;
 use crate::types::credentials::Credentials;
 use crate::types::error::{Error, ErrorCode, Result};
+use crate::types::text::error_chain;
 
 /// What `detect` found.
 #[derive(Debug)]
@@ -121,8 +123,17 @@ impl Services {
     }
 }
 
-/// Carries out a plan.
+/// Carries out a plan. A failure to reach an endpoint says which one, and
+/// a certificate the trust store does not vouch for says how to fix it.
 pub async fn fetch(plan: Plan, ctx: &ChainContext, services: &Services) -> Result<Credentials> {
+    let endpoint = endpoint_of(&plan, ctx);
+    fetch_plan(plan, ctx, services).await.map_err(|error| match &endpoint {
+        Some(endpoint) => explain_connection_failure(error, endpoint, ctx),
+        None => error,
+    })
+}
+
+async fn fetch_plan(plan: Plan, ctx: &ChainContext, services: &Services) -> Result<Credentials> {
     match plan {
         Plan::Ready(credentials) => Ok(credentials),
         Plan::AssumeRole { profile } => assume_role::fetch(ctx, &profile).await,
@@ -132,6 +143,74 @@ pub async fn fetch(plan: Plan, ctx: &ChainContext, services: &Services) -> Resul
         Plan::Process { command, account_id } => process::fetch(ctx, &command, account_id, &services.children).await,
         Plan::Container => container::fetch(ctx).await,
         Plan::Imds { endpoint } => imds::fetch(ctx, endpoint, &services.imds, services.runtime.live_epoch()).await,
+    }
+}
+
+/// The HTTPS endpoint a plan's first call goes to, as a person would look
+/// it up: STS for roles and web identity, the SSO portal for SSO. The
+/// variables aws-config honours come first (`AWS_ENDPOINT_URL_STS`,
+/// `AWS_ENDPOINT_URL_SSO`, then `AWS_ENDPOINT_URL`), then the regional
+/// default; other sources name their endpoint in their own errors.
+fn endpoint_of(plan: &Plan, ctx: &ChainContext) -> Option<String> {
+    let (variable, default) = match plan {
+        Plan::AssumeRole { .. } | Plan::WebIdentity(_) => {
+            ("AWS_ENDPOINT_URL_STS", format!("https://sts.{}", regional_domain(sts_region(ctx).as_ref())))
+        }
+        Plan::Sso { profile } => {
+            let region = sso_region(ctx, profile)?;
+            ("AWS_ENDPOINT_URL_SSO", format!("https://portal.sso.{}", regional_domain(&region)))
+        }
+        _ => return None,
+    };
+    let configured = ctx.env.non_empty(variable).or_else(|| ctx.env.non_empty("AWS_ENDPOINT_URL"));
+    Some(configured.map_or(default, str::to_owned))
+}
+
+/// `REGION.amazonaws.com`, or `.amazonaws.com.cn` in the China regions.
+fn regional_domain(region: &str) -> String {
+    let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+    format!("{region}.{suffix}")
+}
+
+/// The profile's `sso_region`, or its `sso-session` section's.
+fn sso_region(ctx: &ChainContext, profile: &str) -> Option<String> {
+    let from_session = || {
+        let session = ctx.value_in(profile, "sso_session")?;
+        ctx.config.profiles.sso_session(session)?.get("sso_region").map(str::to_owned)
+    };
+    ctx.value_in(profile, "sso_region").map(str::to_owned).or_else(from_session)
+}
+
+/// aws-smithy's words for a request that never got an HTTP response, and
+/// what follows them for a connection that failed (rather than a nested
+/// provider's refusal, which it reports as a dispatch failure too).
+const DISPATCH_FAILURE: &str = "dispatch failure";
+const CONNECTION_WORDS: [&str; 5] = ["io error", "(Connect)", "timeout", "timed out", "invalid peer certificate"];
+/// rustls's words for a certificate no root in the trust store signed.
+const UNKNOWN_ISSUER: &str = "UnknownIssuer";
+
+/// Adds the endpoint to an error from a request that never got a response,
+/// and the remedy when the peer's certificate was not trusted.
+fn explain_connection_failure(error: Error, endpoint: &str, ctx: &ChainContext) -> Error {
+    let words = error.message();
+    if !words.contains(DISPATCH_FAILURE) || !CONNECTION_WORDS.iter().any(|w| words.contains(w)) {
+        return error;
+    }
+    let mut message = format!("{} (endpoint URL {endpoint})", error.message());
+    if error.message().contains(UNKNOWN_ISSUER) {
+        let trust = match &ctx.network.trust {
+            TrustStore::System => "the system's roots".to_owned(),
+            TrustStore::Bundle { path, origin } => format!("{} (from {origin})", path.display()),
+        };
+        message.push_str(&format!(
+            ": its certificate is not signed by a CA in the trust store, {trust}; behind a proxy that inspects \
+             TLS, point AWS_CA_BUNDLE (or ca_bundle in the profile) at a PEM file holding that proxy's CA"
+        ));
+    }
+    let detail = message.split_once(": ").map_or(message.as_str(), |(_, rest)| rest);
+    match error.source_name() {
+        Some(source) => Error::from_source(error.code(), source, detail),
+        None => Error::new(error.code(), message.clone()),
     }
 }
 
@@ -225,11 +304,44 @@ fn map_error(source: SourceName, error: &CredentialsError) -> Error {
         CredentialsError::InvalidConfiguration(_) => ErrorCode::InvalidConfig,
         _ => ErrorCode::SourceFailed,
     };
-    let mut words = crate::types::text::scrub_upstream(&upstream_words(error));
+    let mut words = crate::types::text::scrub_upstream(&plain_service_error(&error_chain(error)));
     if let Some(status) = http_status(&format!("{error:?}")) {
         words.push_str(&format!(" (HTTP {status})"));
     }
     Error::from_source(code, source.as_str(), words)
+}
+
+/// aws-smithy's words for a service's refusal, as a person would say them:
+/// `service error: unhandled error (AccessDenied): Error { code:
+/// "AccessDenied", message: "User: … is not authorized …", aws_request_id:
+/// "…" }` becomes `AccessDenied: User: … is not authorized …`. A hop of a
+/// role chain refused under another hop also loses the outer
+/// `dispatch failure: other: `, which would read as a network failure.
+fn plain_service_error(words: &str) -> String {
+    const MARK: &str = "service error: unhandled error (";
+    let Some(at) = words.find(MARK) else { return words.to_owned() };
+    let after_mark = &words[at + MARK.len()..];
+    let Some((code, rest)) = after_mark.split_once("): Error { ") else { return words.to_owned() };
+    let Some((message, tail)) = quoted_field(rest, "message: \"") else { return words.to_owned() };
+    let Some(end) = tail.find('}') else { return words.to_owned() };
+    let before = words[..at].strip_suffix("dispatch failure: other: ").unwrap_or(&words[..at]);
+    format!("{before}{code}: {message}{}", &tail[end + 1..])
+}
+
+/// The text of `"…"` after `field` in a `Debug` form (`\"` and `\\`
+/// unescaped), and what follows its closing quote.
+fn quoted_field<'a>(text: &'a str, field: &str) -> Option<(String, &'a str)> {
+    let start = text.find(field)? + field.len();
+    let mut value = String::new();
+    let mut chars = text[start..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => value.push(chars.next()?.1),
+            '"' => return Some((value, &text[start + i + 1..])),
+            _ => value.push(c),
+        }
+    }
+    None
 }
 
 /// The HTTP status of the response behind an error, which aws-config keeps
@@ -241,26 +353,26 @@ fn http_status(debug: &str) -> Option<&str> {
     digits.bytes().all(|b| b.is_ascii_digit()).then_some(digits)
 }
 
-/// The error and its causes, each in its own words, joined by ": "; a cause
-/// whose text is already included is left out (aws-config's errors often
-/// repeat their source's message).
-fn upstream_words(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut words = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        let text = next.to_string();
-        if !text.is_empty() && !words.contains(&text) {
-            words.push_str(": ");
-            words.push_str(&text);
-        }
-        cause = next.source();
-    }
-    words
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_service_refusal_reads_as_its_code_and_message() {
+        let nested = "an error occurred while loading credentials: dispatch failure: other: service error: \
+                      unhandled error (AccessDenied): Error { code: \"AccessDenied\", message: \"User: x is \
+                      not \\\"authorized\\\" }\", aws_request_id: \"42\" } (HTTP 403)";
+        assert_eq!(
+            plain_service_error(nested),
+            "an error occurred while loading credentials: AccessDenied: User: x is not \"authorized\" } (HTTP 403)"
+        );
+        let plain = "dispatch failure: io error: client error (Connect): tcp connect error";
+        assert_eq!(plain_service_error(plain), plain);
+        assert_eq!(
+            plain_service_error("service error: unhandled error (X): Error { code"),
+            "service error: unhandled error (X): Error { code"
+        );
+    }
 
     #[test]
     fn the_http_status_is_taken_from_the_debug_form_alone() {

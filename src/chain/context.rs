@@ -185,10 +185,18 @@ impl ChainContext {
     /// The region for STS and SSO calls: the profile's `region`, then
     /// `AWS_REGION`, then `AWS_DEFAULT_REGION`. Never asks IMDS.
     pub fn region(&self) -> Option<String> {
-        self.profile_value("region")
-            .or_else(|| self.env.non_empty("AWS_REGION"))
-            .or_else(|| self.env.non_empty("AWS_DEFAULT_REGION"))
-            .map(str::to_owned)
+        self.region_and_origin().map(|(region, _)| region)
+    }
+
+    /// [`ChainContext::region`] and where it came from: `profile NAME`,
+    /// `AWS_REGION` or `AWS_DEFAULT_REGION` (for the doctor).
+    pub fn region_and_origin(&self) -> Option<(String, String)> {
+        if let Some(region) = self.profile_value("region") {
+            return Some((region.to_owned(), format!("profile {}", self.profile.name)));
+        }
+        ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .into_iter()
+            .find_map(|name| self.env.non_empty(name).map(|region| (region.to_owned(), name.to_owned())))
     }
 }
 

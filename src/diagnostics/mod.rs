@@ -26,15 +26,17 @@ pub use report::{LibraryCopyReport, Pitfall, Report, Severity, Status, SCHEMA_VE
 
 use crate::chain::context::expand_home;
 use crate::chain::environment::EnvVars;
+use crate::chain::files::read_bounded;
 use crate::chain::network::{Network, TrustStore};
+use crate::chain::sources::{RoleHop, TokenState};
 use crate::chain::{
     self, ChainContext, Detection, Environment, Plan, ProfileOrigin, SelectedProfile, Services, SourceName, ORDER,
 };
 use crate::types::credentials::{mask_access_key, rfc3339, unix_seconds, Credentials};
 use crate::types::error::{Error, Result};
 use report::{
-    CredentialsReport, ErrorReport, FileReport, FilesReport, NetworkReport, ProfileReport, ProxyReport, SourceReport,
-    TrustStoreReport,
+    CredentialsReport, ErrorReport, FileReport, FilesReport, NetworkReport, ProfileReport, ProxyReport, RoleHopReport,
+    SourceReport, SsoReport, TrustStoreReport,
 };
 
 /// What `detect` said about one source, kept for the pitfall checks.
@@ -299,12 +301,7 @@ fn build_report(walk: &Walk, pitfalls: Vec<Pitfall>, now: SystemTime) -> Report 
         schema_version: SCHEMA_VERSION,
         credchain_version: env!("CARGO_PKG_VERSION"),
         ok,
-        profile: ProfileReport {
-            name: walk.profile.name.clone(),
-            origin: origin_name(walk.profile.origin),
-            in_config_file: walk.ctx.as_ref().map(|c| c.config_profile().is_some()),
-            in_credentials_file: walk.ctx.as_ref().map(|c| c.credentials_profile().is_some()),
-        },
+        profile: profile_report(walk, now),
         files: FilesReport {
             config: FileReport { path: config_path.display().to_string(), exists: exists(&config_path) },
             credentials: FileReport { path: credentials_path.display().to_string(), exists: exists(&credentials_path) },
@@ -317,6 +314,56 @@ fn build_report(walk: &Walk, pitfalls: Vec<Pitfall>, now: SystemTime) -> Report 
         pitfalls,
         library_copies: None,
     }
+}
+
+/// The selected profile: where it is, its region, its role chain and its
+/// SSO login (whose token file is read here, on the blocking pool).
+fn profile_report(walk: &Walk, now: SystemTime) -> ProfileReport {
+    let ctx = walk.ctx.as_ref();
+    let name = walk.profile.name.as_str();
+    let region = ctx.and_then(ChainContext::region_and_origin);
+    let role_chain = ctx
+        .filter(|c| c.profile_value("role_arn").is_some())
+        .map(|c| chain::sources::role_chain(c, name).into_iter().map(role_hop_report).collect());
+    ProfileReport {
+        name: name.to_owned(),
+        origin: origin_name(walk.profile.origin),
+        in_config_file: ctx.map(|c| c.config_profile().is_some()),
+        in_credentials_file: ctx.map(|c| c.credentials_profile().is_some()),
+        region_from: region.as_ref().map(|(_, from)| from.clone()),
+        region: region.map(|(region, _)| region),
+        role_chain,
+        sso: ctx.and_then(|c| sso_report(c, name, now)),
+    }
+}
+
+fn role_hop_report(hop: RoleHop) -> RoleHopReport {
+    match hop {
+        RoleHop::Role { profile, role_arn } => {
+            RoleHopReport { profile: Some(profile), role_arn: Some(role_arn), credential_source: None }
+        }
+        RoleHop::Profile(profile) => RoleHopReport { profile: Some(profile), role_arn: None, credential_source: None },
+        RoleHop::CredentialSource(named) => {
+            RoleHopReport { profile: None, role_arn: None, credential_source: Some(named) }
+        }
+    }
+}
+
+fn sso_report(ctx: &ChainContext, profile: &str, now: SystemTime) -> Option<SsoReport> {
+    let cache = chain::sources::token_cache(ctx, profile)?;
+    let (token, expiration) = match chain::sources::token_state(read_bounded(&cache.path), now) {
+        TokenState::Missing => ("missing", None),
+        TokenState::Unreadable => ("unreadable", None),
+        TokenState::ExpiredAt(at) => ("expired", Some(rfc3339(at))),
+        TokenState::ValidUntil(at) => ("valid", Some(rfc3339(at))),
+    };
+    Some(SsoReport {
+        login: cache.label,
+        cache_file: cache.path.display().to_string(),
+        token,
+        token_expiration: expiration,
+        login_command: format!("aws sso login --profile {profile}"),
+    })
 }
 
 /// The trust store and proxy: the context's, or (when the files could not

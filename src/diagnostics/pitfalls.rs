@@ -16,8 +16,10 @@ use std::time::{Duration, SystemTime};
 use super::report::{Pitfall, Severity};
 use super::{shared_file_paths, shell, Detected, Walk};
 use crate::cache::timing::windows;
+use crate::chain::files::read_bounded;
+use crate::chain::sources::TokenState;
 use crate::chain::{ChainContext, ProfileOrigin, SourceName};
-use crate::types::credentials::Credentials;
+use crate::types::credentials::{describe_time, Credentials};
 use crate::types::error::ErrorCode;
 
 /// `AWS_ACCESS_KEY_ID` holds temporary credentials.
@@ -91,6 +93,7 @@ pub fn find(walk: &Walk, now: SystemTime) -> Vec<Pitfall> {
     file_permissions(walk, &mut found);
     credential_process(walk, &mut found);
     imds_fallback(walk, &mut found);
+    sso_token(walk, now, &mut found);
     found.sort_by_key(|p| p.severity);
     found
 }
@@ -663,6 +666,38 @@ fn imds_fallback(walk: &Walk, found: &mut Vec<Pitfall>) {
             ),
         );
     }
+}
+
+/// `sso-token-missing` / `sso-token-expired`: the SSO source applies and
+/// its cached token is missing or past its expiry (aws-config may still
+/// renew an expired one with its refresh token; when that fails, only
+/// `aws sso login` helps).
+fn sso_token(walk: &Walk, now: SystemTime, found: &mut Vec<Pitfall>) {
+    let (Some(ctx), Some(Detected::Configured { .. })) = (&walk.ctx, detected(walk, SourceName::Sso)) else {
+        return;
+    };
+    let Some(cache) = crate::chain::sources::token_cache(ctx, &walk.profile.name) else { return };
+    let login = format!("aws sso login --profile {}", walk.profile.name);
+    let (code, message) = match crate::chain::sources::token_state(read_bounded(&cache.path), now) {
+        TokenState::Missing => (
+            "sso-token-missing",
+            format!(
+                "no SSO token for {} is cached ({} does not exist): run `{login}`",
+                cache.label,
+                cache.path.display()
+            ),
+        ),
+        TokenState::ExpiredAt(at) => (
+            "sso-token-expired",
+            format!(
+                "the SSO token for {} expired at {}; unless it can be renewed with its refresh token, run `{login}`",
+                cache.label,
+                describe_time(at, now)
+            ),
+        ),
+        TokenState::ValidUntil(_) | TokenState::Unreadable => return,
+    };
+    push(found, code, severity_for(walk, SourceName::Sso), Some(SourceName::Sso), message);
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::report::{Report, Severity, Status};
-use crate::types::credentials::human_duration;
+use std::time::SystemTime;
+
+use super::report::{ProfileReport, Report, Severity, Status};
+use crate::types::credentials::{describe_time, human_duration, parse_rfc3339};
 
 /// The JSON document described in `docs/doctor-json.md`, pretty-printed
 /// (two-space indent, fields in a fixed order, no trailing newline).
@@ -29,6 +31,9 @@ pub fn to_table(report: &Report) -> String {
         report.credchain_version,
         crate::types::text::escape_name(&profile.name)
     );
+    for line in profile_lines(profile) {
+        let _ = writeln!(out, "  {line}");
+    }
     for (label, file) in [("config file", &report.files.config), ("credentials file", &report.files.credentials)] {
         let _ = writeln!(out, "  {label:<17} {}{}", file.path, if file.exists { "" } else { " (missing)" });
     }
@@ -122,4 +127,40 @@ pub fn to_table(report: &Report) -> String {
     let verdict = if report.ok { "OK" } else { "PROBLEM" };
     let _ = writeln!(out, "\nresult: {verdict} (exit {})", report.exit_code());
     out
+}
+
+/// The region, the role chain and the SSO login, each on its own line
+/// (what a person needs to know before reading the sources).
+fn profile_lines(profile: &ProfileReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    let region = match (&profile.region, &profile.region_from) {
+        (Some(region), Some(from)) => format!("{region} (from {from})"),
+        _ => "none set: STS is called in us-east-1, and tokens need --region".to_owned(),
+    };
+    lines.push(format!("{:<17} {region}", "region"));
+    if let Some(chain) = &profile.role_chain {
+        let hops: Vec<String> = chain
+            .iter()
+            .map(|hop| match (&hop.profile, &hop.role_arn, &hop.credential_source) {
+                (Some(profile), Some(role), _) => format!("profile {profile} (role {role})"),
+                (Some(profile), None, _) => format!("profile {profile}"),
+                (None, _, Some(named)) => format!("credential_source {named}"),
+                _ => "?".to_owned(),
+            })
+            .collect();
+        lines.push(format!("{:<17} {}", "role chain", hops.join(" <- ")));
+    }
+    if let Some(sso) = &profile.sso {
+        let at = sso.token_expiration.as_deref().and_then(parse_rfc3339);
+        let token = match (sso.token, at) {
+            ("valid", Some(at)) => format!("token expires {}", describe_time(at, SystemTime::now())),
+            ("expired", Some(at)) => {
+                format!("token EXPIRED {}: run `{}`", describe_time(at, SystemTime::now()), sso.login_command)
+            }
+            ("missing", _) => format!("NO token cached: run `{}`", sso.login_command),
+            _ => format!("token unreadable: run `{}`", sso.login_command),
+        };
+        lines.push(format!("{:<17} {}; {token} ({})", "sso login", sso.login, sso.cache_file));
+    }
+    lines
 }

@@ -87,6 +87,46 @@ pub struct ProfileReport {
     pub in_config_file: Option<bool>,
     /// Whether the credentials file has a section for it (`null` as above).
     pub in_credentials_file: Option<bool>,
+    /// The region STS and SSO calls use; `null` when none is set (STS is
+    /// then called in `us-east-1`).
+    pub region: Option<String>,
+    /// Where the region came from: `profile NAME`, `AWS_REGION` or
+    /// `AWS_DEFAULT_REGION`; `null` with the region.
+    pub region_from: Option<String>,
+    /// The role chain when the profile has `role_arn`, from the profile
+    /// down to its base; `null` otherwise.
+    pub role_chain: Option<Vec<RoleHopReport>>,
+    /// The profile's SSO login when it has one; `null` otherwise.
+    pub sso: Option<SsoReport>,
+}
+
+/// One link of a role chain: a role (`profile` and `role_arn`), or the
+/// base (`profile` alone, or `credential_source`).
+#[derive(Clone, Debug, Serialize)]
+pub struct RoleHopReport {
+    /// The profile, `null` for a `credential_source` base.
+    pub profile: Option<String>,
+    /// Its role; `null` for the base.
+    pub role_arn: Option<String>,
+    /// `Environment`, `Ec2InstanceMetadata` or `EcsContainer` for such a
+    /// base; `null` otherwise.
+    pub credential_source: Option<String>,
+}
+
+/// An SSO login and its cached token.
+#[derive(Clone, Debug, Serialize)]
+pub struct SsoReport {
+    /// `sso-session NAME` or `start URL URL`: what `aws sso login` logs in to.
+    pub login: String,
+    /// The token's cache file.
+    pub cache_file: String,
+    /// `valid`, `expired`, `missing` or `unreadable`.
+    pub token: &'static str,
+    /// When the cached token expires (or expired), RFC 3339 UTC; `null`
+    /// when there is none.
+    pub token_expiration: Option<String>,
+    /// The command that makes a new token.
+    pub login_command: String,
 }
 
 /// The shared config and credentials files.

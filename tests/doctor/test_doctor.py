@@ -45,7 +45,8 @@ def test_clean_static_profile_has_no_pitfall(scn: Scenario) -> None:
     assert report["error"] is None
     assert report["winner"] == "shared-credentials-file"
     assert report["profile"] == {"name": "default", "origin": "default", "in_config_file": False,
-                                 "in_credentials_file": True}
+                                 "in_credentials_file": True, "region": None, "region_from": None,
+                                 "role_chain": None, "sso": None}
     assert report["files"] == {
         "config": {"path": str(scn.config_path), "exists": False},
         "credentials": {"path": str(scn.credentials_path), "exists": True},
@@ -194,7 +195,8 @@ def test_profile_not_found_named_by_the_caller(scn: Scenario) -> None:
     assert run.codes == ["profile-not-found"]
     assert run.report["error"]["code"] == "profile-not-found"
     assert run.report["profile"] == {"name": "nope", "origin": "caller", "in_config_file": False,
-                                     "in_credentials_file": False}
+                                     "in_credentials_file": False, "region": None, "region_from": None,
+                                     "role_chain": None, "sso": None}
     assert all(s["status"] == "skipped" for s in run.report["sources"])
     assert run.source("iam-role")["reason"] == "AWS_EC2_METADATA_DISABLED is true"
 
@@ -432,3 +434,54 @@ def test_usage_errors_exit_2(scn: Scenario) -> None:
     run = scn.run("doctor", "--bogus")
     assert run.rc == 2
     assert run.stderr == "credchain doctor: unknown option: --bogus\ntry: credchain help doctor\n"
+
+
+def test_the_region_and_where_it_came_from(scn: Scenario) -> None:
+    scn.static_profile()
+    scn.env["AWS_DEFAULT_REGION"] = "ap-south-1"
+    run = scn.doctor()
+    assert (run.report["profile"]["region"], run.report["profile"]["region_from"]) == ("ap-south-1",
+                                                                                     "AWS_DEFAULT_REGION")
+    scn.env["AWS_REGION"] = "eu-north-1"
+    assert scn.doctor().report["profile"]["region_from"] == "AWS_REGION"
+    scn.write_config("[default]\nregion = us-west-2\n")
+    run = scn.run("doctor")
+    assert "  region            us-west-2 (from profile default)\n" in run.stdout, run.stdout
+
+
+def test_the_role_chain_down_to_its_base(scn: Scenario) -> None:
+    scn.write_config("[profile app]\nrole_arn = arn:aws:iam::111122223333:role/App\nsource_profile = mid\n"
+                     "[profile mid]\nrole_arn = arn:aws:iam::444455556666:role/Mid\ncredential_source = Environment\n")
+    scn.env["AWS_PROFILE"] = "app"
+    run = scn.doctor()
+    assert run.report["profile"]["role_chain"] == [
+        {"profile": "app", "role_arn": "arn:aws:iam::111122223333:role/App", "credential_source": None},
+        {"profile": "mid", "role_arn": "arn:aws:iam::444455556666:role/Mid", "credential_source": None},
+        {"profile": None, "role_arn": None, "credential_source": "Environment"},
+    ]
+    table = scn.run("doctor").stdout
+    assert ("  role chain        profile app (role arn:aws:iam::111122223333:role/App) <- profile mid "
+            "(role arn:aws:iam::444455556666:role/Mid) <- credential_source Environment\n") in table, table
+
+
+def test_an_sso_profile_without_a_cached_token_says_how_to_log_in(scn: Scenario) -> None:
+    scn.write_config("[profile dev]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\n"
+                     "[sso-session corp]\nsso_start_url = https://corp.example/start\nsso_region = us-east-1\n")
+    scn.env["AWS_PROFILE"] = "dev"
+    scn.env["AWS_ENDPOINT_URL_SSO"] = "http://127.0.0.1:9"
+    cache = scn.aws / "sso" / "cache" / "ee0bfd2552fbd840c02cc48b6e823320543c450f.json"  # sha1("corp")
+    run = scn.doctor()
+    assert run.report["profile"]["sso"] == {
+        "login": "sso-session corp", "cache_file": str(cache), "token": "missing", "token_expiration": None,
+        "login_command": "aws sso login --profile dev"}
+    assert run.pitfall("sso-token-missing") == {
+        "code": "sso-token-missing", "severity": "error", "source": "sso",
+        "message": f"no SSO token for sso-session corp is cached ({cache} does not exist): "
+                   "run `aws sso login --profile dev`"}
+    cache.parent.mkdir(parents=True)
+    cache.write_text('{"accessToken": "t", "expiresAt": "2020-01-02T03:04:05Z"}')
+    run = scn.doctor()
+    assert (run.report["profile"]["sso"]["token"], run.report["profile"]["sso"]["token_expiration"]) == (
+        "expired", "2020-01-02T03:04:05Z")
+    assert run.codes.count("sso-token-expired") == 1
+

@@ -60,30 +60,62 @@ pub(super) async fn fetch(ctx: &ChainContext, profile: &str) -> Result<Credentia
     })
 }
 
+/// One link of a role chain, as the fetch walks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoleHop {
+    /// A profile whose role is assumed.
+    Role {
+        /// The profile.
+        profile: String,
+        /// Its `role_arn`.
+        role_arn: String,
+    },
+    /// The base: a profile whose own credentials (keys, SSO, a process,
+    /// web identity) the first role is assumed with.
+    Profile(String),
+    /// The base: a `credential_source` (`Environment`, `Ec2InstanceMetadata`,
+    /// `EcsContainer`).
+    CredentialSource(String),
+}
+
+impl std::fmt::Display for RoleHop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RoleHop::Role { profile, role_arn } => write!(f, "profile {profile} (role {role_arn})"),
+            RoleHop::Profile(profile) => write!(f, "profile {profile}"),
+            RoleHop::CredentialSource(named) => write!(f, "credential_source {named}"),
+        }
+    }
+}
+
 /// The role chain from `profile` down to its base, as the hops above walk
-/// it, for messages: `profile dev (role arn:…:role/Admin) <- profile base`.
-fn chain(ctx: &ChainContext, profile: &str) -> String {
+/// it; a loop ends where it would repeat a profile (the fetch refuses it).
+pub fn role_chain(ctx: &ChainContext, profile: &str) -> Vec<RoleHop> {
     let mut hops = Vec::new();
     let mut seen = HashSet::new();
     let mut current = profile;
     while seen.insert(current) && hops.len() < MAX_HOPS {
-        match ctx.value_in(current, "role_arn") {
-            Some(arn) => hops.push(format!("profile {current} (role {arn})")),
-            None => {
-                hops.push(format!("profile {current}"));
-                break;
-            }
-        }
+        let Some(role_arn) = ctx.value_in(current, "role_arn") else {
+            hops.push(RoleHop::Profile(current.to_owned()));
+            break;
+        };
+        hops.push(RoleHop::Role { profile: current.to_owned(), role_arn: role_arn.to_owned() });
         match (ctx.value_in(current, "source_profile"), ctx.value_in(current, "credential_source")) {
             (Some(next), _) if next != current => current = next,
             (None, Some(named)) => {
-                hops.push(format!("credential_source {named}"));
+                hops.push(RoleHop::CredentialSource(named.to_owned()));
                 break;
             }
             _ => break,
         }
     }
-    hops.join(" <- ")
+    hops
+}
+
+/// [`role_chain`] for messages: `profile dev (role arn:…:role/Admin) <-
+/// profile base`.
+fn chain(ctx: &ChainContext, profile: &str) -> String {
+    role_chain(ctx, profile).iter().map(RoleHop::to_string).collect::<Vec<_>>().join(" <- ")
 }
 
 type BoxedHop<'a> = Pin<Box<dyn Future<Output = Result<AssumeRoleProvider>> + Send + 'a>>;

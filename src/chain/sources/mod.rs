@@ -16,8 +16,10 @@ mod shared_credentials_file;
 mod sso;
 mod web_identity;
 
+pub use assume_role::{role_chain, RoleHop};
 pub use imds::KeptImds;
 pub use process::ChildSlots;
+pub use sso::{token_cache, token_state, TokenState};
 
 use std::sync::Arc;
 

@@ -42,16 +42,17 @@ pub(super) async fn fetch(ctx: &ChainContext, profile: &str) -> Result<Credentia
 
 /// The token a profile's SSO login caches: what `aws sso login` is asked
 /// for, and the file botocore and the aws CLI keep it in.
-#[derive(Debug, PartialEq)]
-struct TokenCache {
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenCache {
     /// `sso-session NAME` or `start URL URL`.
-    label: String,
+    pub label: String,
     /// `~/.aws/sso/cache/SHA1.json`, the SHA-1 of the session name (or of
     /// the start URL for the legacy form), as botocore's `SSOTokenLoader`.
-    path: PathBuf,
+    pub path: PathBuf,
 }
 
-fn token_cache(ctx: &ChainContext, profile: &str) -> Option<TokenCache> {
+/// Where `profile`'s SSO token is cached; `None` when it has no SSO login.
+pub fn token_cache(ctx: &ChainContext, profile: &str) -> Option<TokenCache> {
     let (label, key) = match ctx.value_in(profile, "sso_session") {
         Some(session) => (format!("sso-session {session}"), session),
         None => {
@@ -63,20 +64,25 @@ fn token_cache(ctx: &ChainContext, profile: &str) -> Option<TokenCache> {
     Some(TokenCache { label, path: expand_home("~/.aws/sso/cache", &ctx.env).join(format!("{digest}.json")) })
 }
 
-/// What the token cache holds, as far as the error is concerned.
-#[derive(Debug, PartialEq)]
-enum TokenState {
+/// What the token cache holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TokenState {
+    /// No file.
     Missing,
+    /// A token that expired then.
     ExpiredAt(SystemTime),
-    /// Present and unexpired, or unreadable: the upstream's words stand.
-    Other,
+    /// A token good until then.
+    ValidUntil(SystemTime),
+    /// A file that cannot be read or holds no expiry.
+    Unreadable,
 }
 
-fn token_state(bytes: std::result::Result<Vec<u8>, Unreadable>, now: SystemTime) -> TokenState {
+/// The state of a token cache file's contents at `now`.
+pub fn token_state(bytes: std::result::Result<Vec<u8>, Unreadable>, now: SystemTime) -> TokenState {
     let bytes = match bytes {
         Ok(bytes) => bytes,
         Err(Unreadable::Missing) => return TokenState::Missing,
-        Err(Unreadable::Refused(_)) => return TokenState::Other,
+        Err(Unreadable::Refused(_)) => return TokenState::Unreadable,
     };
     let expires = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
@@ -85,7 +91,8 @@ fn token_state(bytes: std::result::Result<Vec<u8>, Unreadable>, now: SystemTime)
         .and_then(|text| parse_rfc3339(&text.replace("UTC", "Z")));
     match expires {
         Some(at) if at <= now => TokenState::ExpiredAt(at),
-        _ => TokenState::Other,
+        Some(at) => TokenState::ValidUntil(at),
+        None => TokenState::Unreadable,
     }
 }
 
@@ -119,7 +126,7 @@ async fn explain_failure(ctx: &ChainContext, profile: &str, error: Error) -> Err
                 describe_time(at, SystemTime::now())
             ),
         ),
-        TokenState::Other => {
+        TokenState::ValidUntil(_) | TokenState::Unreadable => {
             Error::from_source(error.code(), SourceName::Sso.as_str(), format!("profile {profile}: {upstream}"))
         }
     }
@@ -188,7 +195,7 @@ mod tests {
         let now = UNIX_EPOCH + Duration::from_secs(1_893_553_445);
         let file = |text: &str| Ok(text.as_bytes().to_vec());
         assert_eq!(token_state(Err(Unreadable::Missing), now), TokenState::Missing);
-        assert_eq!(token_state(Err(Unreadable::Refused("x".into())), now), TokenState::Other);
+        assert_eq!(token_state(Err(Unreadable::Refused("x".into())), now), TokenState::Unreadable);
         assert_eq!(
             token_state(file(r#"{"expiresAt": "2020-01-02T03:04:05Z"}"#), now),
             TokenState::ExpiredAt(UNIX_EPOCH + Duration::from_secs(1_577_934_245))
@@ -197,8 +204,11 @@ mod tests {
             token_state(file(r#"{"expiresAt": "2020-01-02T03:04:05UTC"}"#), now),
             TokenState::ExpiredAt(UNIX_EPOCH + Duration::from_secs(1_577_934_245))
         );
-        assert_eq!(token_state(file(r#"{"expiresAt": "2099-01-02T03:04:05Z"}"#), now), TokenState::Other);
-        assert_eq!(token_state(file("not json"), now), TokenState::Other);
+        assert_eq!(
+            token_state(file(r#"{"expiresAt": "2099-01-02T03:04:05Z"}"#), now),
+            TokenState::ValidUntil(UNIX_EPOCH + Duration::from_secs(4_070_919_845))
+        );
+        assert_eq!(token_state(file("not json"), now), TokenState::Unreadable);
     }
 
     #[test]

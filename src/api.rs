@@ -49,7 +49,16 @@ pub fn auth_token(request: TokenRequest<'_>) -> Result<AuthToken> {
 /// library's runtime. Fails only when the diagnosis itself cannot run; a
 /// chain without credentials is a successful diagnosis.
 pub fn diagnose(profile: Option<&str>) -> Result<Report> {
-    instance().diagnose(profile)
+    instance().diagnose(profile, false)
+}
+
+/// [`diagnose`], and then STS `GetCallerIdentity` with the credentials the
+/// chain resolved (`credchain doctor --verify`): the report's
+/// `verification` says whether STS accepted them and whose they are, and a
+/// refusal makes the report not ok. This is the only call of the library
+/// that uses the credentials; it goes where the chain's STS calls go.
+pub fn diagnose_and_verify(profile: Option<&str>) -> Result<Report> {
+    instance().diagnose(profile, true)
 }
 
 /// Replaces the replaceable log sink (the one `credchain_set_log_callback`

@@ -45,7 +45,8 @@ pub(crate) mod token;
 pub(crate) mod types;
 
 pub use api::{
-    auth_token, diagnose, generation_counter, get_credentials, invalidate, reload_environment, set_log_sink, shutdown,
+    auth_token, diagnose, diagnose_and_verify, generation_counter, get_credentials, invalidate, reload_environment,
+    set_log_sink, shutdown,
 };
 pub use cache::Snapshot;
 pub use diagnostics::{render, report, shell};

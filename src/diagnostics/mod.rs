@@ -18,6 +18,7 @@ pub mod pitfalls;
 pub mod render;
 pub mod report;
 pub mod shell;
+pub mod verify;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -104,15 +105,22 @@ pub struct Walk {
 
 /// Diagnoses the chain for `profile` (`None`: the ambient selection, as the
 /// cache makes it) under `environment`, on the current async runtime, with
-/// the process's `services` for the one fetch. A chain without credentials
-/// is a successful diagnosis.
+/// the process's `services` for the one fetch. With `verify`, the resolved
+/// credentials are shown to STS `GetCallerIdentity` too, and a refusal
+/// makes the report not ok. A chain without credentials is a successful
+/// diagnosis.
 pub async fn diagnose_async(
     profile: Option<&str>,
     environment: Arc<Environment>,
     services: &Services,
     fetch_timeout: Duration,
+    verify: bool,
 ) -> Report {
     let walk = walk(profile, environment, services, fetch_timeout).await;
+    let verification = match (&walk.ctx, &walk.winner) {
+        (Some(ctx), Some((source, credentials))) if verify => Some(verify::verify(ctx, *source, credentials).await),
+        _ => None,
+    };
     // The checks `stat` files: on the blocking pool, not the runtime's worker.
     let checked = tokio::task::spawn_blocking(move || {
         let now = SystemTime::now();
@@ -120,7 +128,13 @@ pub async fn diagnose_async(
         build_report(&walk, pitfalls, now)
     });
     match checked.await {
-        Ok(report) => report,
+        Ok(mut report) => {
+            if let Some(verification) = verification {
+                report.ok &= verification.ok;
+                report.verification = Some(verification);
+            }
+            report
+        }
         // A panic in a check reaches the caller's panic boundary as one.
         Err(failure) => std::panic::resume_unwind(failure.into_panic()),
     }
@@ -312,6 +326,7 @@ fn build_report(walk: &Walk, pitfalls: Vec<Pitfall>, now: SystemTime) -> Report 
         credentials,
         error: walk.error.as_ref().map(ErrorReport::from),
         pitfalls,
+        verification: None,
         library_copies: None,
     }
 }

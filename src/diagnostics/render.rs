@@ -110,6 +110,19 @@ pub fn to_table(report: &Report) -> String {
             let _ = writeln!(out, "no credentials");
         }
     }
+    if let Some(verification) = &report.verification {
+        out.push('\n');
+        let _ = writeln!(out, "verify: STS GetCallerIdentity at {}", verification.endpoint);
+        match (&verification.error, &verification.account, &verification.arn) {
+            (Some(error), _, _) => {
+                let _ = writeln!(out, "  REFUSED: {error}");
+            }
+            (None, account, arn) => {
+                let _ = writeln!(out, "  accepted: account {}", account.as_deref().unwrap_or("?"));
+                let _ = writeln!(out, "  arn       {}", arn.as_deref().unwrap_or("?"));
+            }
+        }
+    }
     out.push('\n');
     if report.pitfalls.is_empty() {
         let _ = writeln!(out, "pitfalls: none");

@@ -38,10 +38,33 @@ pub struct Report {
     pub error: Option<ErrorReport>,
     /// Every pitfall found, errors first.
     pub pitfalls: Vec<Pitfall>,
+    /// What STS `GetCallerIdentity` said about the credentials, when the
+    /// caller asked (`credchain doctor --verify`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<VerificationReport>,
     /// Every copy of the library loaded in the process, in load order, when
     /// the report comes through the C ABI (the command has no such list).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub library_copies: Option<Vec<LibraryCopyReport>>,
+}
+
+/// The answer of STS `GetCallerIdentity` to the resolved credentials.
+#[derive(Clone, Debug, Serialize)]
+pub struct VerificationReport {
+    /// STS accepted the credentials.
+    pub ok: bool,
+    /// The endpoint asked.
+    pub endpoint: String,
+    /// The account the credentials belong to.
+    pub account: Option<String>,
+    /// The identity's ARN (a user, or an assumed role's session).
+    pub arn: Option<String>,
+    /// The identity's unique id.
+    pub user_id: Option<String>,
+    /// Why the call failed, in STS's words (`InvalidClientTokenId: The
+    /// security token included in the request is invalid.`); `null` on
+    /// success.
+    pub error: Option<String>,
 }
 
 /// One copy of the library in the process.

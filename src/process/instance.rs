@@ -184,7 +184,7 @@ impl Instance {
     /// Diagnoses the chain for `profile` on the instance's runtime (see
     /// `crate::diagnose`). The environment is read again here, on the
     /// caller's thread.
-    pub fn diagnose(&self, profile: Option<&str>) -> Result<Report> {
+    pub fn diagnose(&self, profile: Option<&str>, verify: bool) -> Result<Report> {
         let call_timeout = self.settings.call_timeout;
         let fetch_timeout = self.settings.fetch_timeout;
         let (_, handle) = self.runtime.handle();
@@ -197,7 +197,8 @@ impl Instance {
         // pass the call timeout.
         let diagnosis = async move {
             let deadline = tokio::time::Instant::now() + fetch_timeout;
-            let walk = diagnostics::diagnose_async(profile.as_deref(), environment, &chain.services, fetch_timeout);
+            let walk =
+                diagnostics::diagnose_async(profile.as_deref(), environment, &chain.services, fetch_timeout, verify);
             tokio::time::timeout_at(deadline, walk).await
         };
         match block::run_until(&handle, diagnosis, Instant::now() + call_timeout) {

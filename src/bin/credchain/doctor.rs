@@ -1,9 +1,11 @@
-//! `credchain doctor [--profile P] [--json]`: explains which source of the
-//! chain wins, why the others do not, when the credentials expire, whether
-//! they refresh, and every pitfall found (see `credchain::diagnostics`).
+//! `credchain doctor [--profile P] [--json] [--verify]`: explains which
+//! source of the chain wins, why the others do not, when the credentials
+//! expire, whether they refresh, and every pitfall found (see
+//! `credchain::diagnostics`); with `--verify`, whether STS accepts them.
 //!
-//! Exit status: 0 when credentials resolve and no pitfall has severity
-//! `error`; 1 otherwise; 2 for a usage error (as every sub-command).
+//! Exit status: 0 when credentials resolve, no pitfall has severity
+//! `error` and (with `--verify`) STS accepted them; 1 otherwise; 2 for a
+//! usage error (as every sub-command).
 
 use credchain::render;
 
@@ -14,8 +16,14 @@ use crate::output::print_error;
 pub fn run(mut args: Args) -> Result<i32, String> {
     let profile = args.option("profile")?;
     let as_json = args.flag("json");
+    let verify = args.flag("verify");
     args.finish()?;
-    match credchain::diagnose(profile.as_deref()) {
+    let diagnosis = if verify {
+        credchain::diagnose_and_verify(profile.as_deref())
+    } else {
+        credchain::diagnose(profile.as_deref())
+    };
+    match diagnosis {
         Ok(report) => {
             if as_json {
                 println!("{}", render::to_json(&report));

@@ -145,7 +145,7 @@ the environment variables it reads, and examples:
 
 /// `credchain help doctor`.
 pub const DOCTOR: &str = concat!(
-    "usage: credchain doctor [--profile P] [--json]
+    "usage: credchain doctor [--profile P] [--json] [--verify]
 
 Explains the credential chain for one profile: every source in botocore's
 order, which one wins and why the others do not, when the credentials expire
@@ -165,6 +165,9 @@ options:
 ",
     profile_option!("the profile to diagnose"),
     "  --json             print one JSON document (below) instead of the table
+  --verify           then ask STS GetCallerIdentity with the credentials (the
+                     one call that uses them), at the endpoint the chain's STS
+                     calls use, and show the account and ARN, or STS's refusal
 ",
     help_option!(),
     "
@@ -173,10 +176,12 @@ the JSON document (--json), schema version 1:
   schema_version     1
   credchain_version  \"MAJOR.MINOR.PATCH\"
   ok                 true exactly when the exit status is 0
-  profile            {name, origin, in_config_file, in_credentials_file}:
-                     origin is caller (--profile), AWS_DEFAULT_PROFILE,
-                     AWS_PROFILE or default; the two booleans are null when
-                     the shared files could not be read
+  profile            {name, origin, in_config_file, in_credentials_file,
+                     region, region_from, role_chain, sso}: origin is caller
+                     (--profile), AWS_DEFAULT_PROFILE, AWS_PROFILE or
+                     default; the two booleans are null when the shared
+                     files could not be read; role_chain and sso are null
+                     unless the profile assumes a role or logs in with SSO
   files              {config, credentials}, each {path, exists}
   sources            the twelve sources in the chain's order, each {position,
                      name, configured, status, reason,
@@ -198,13 +203,16 @@ the JSON document (--json), schema version 1:
                      code in the C library's result numbers
   pitfalls           a list of {code, severity, source, message}; severity
                      is error, warning or info, errors first
+  verification       with --verify only: {ok, endpoint, account, arn,
+                     user_id, error}
   When the diagnosis itself cannot run, the document is only
   {\"error\": {code, number, message, source}}.
 
 exit status:
-  0  credentials resolve and no pitfall has severity error (\"ok\": true)
-  1  no credentials, or an error-level pitfall (\"ok\": false), or the
-     diagnosis could not run
+  0  credentials resolve, no pitfall has severity error and, with --verify,
+     STS accepted them (\"ok\": true)
+  1  no credentials, an error-level pitfall, STS refused them (\"ok\":
+     false), or the diagnosis could not run
   2  usage error: an unknown option, --profile without a value
 
 environment:
@@ -215,6 +223,7 @@ environment:
 examples:
   credchain doctor
   credchain doctor --profile prod --json | jq -r '.pitfalls[].code'
+  credchain doctor --profile prod --verify
 "
 );
 

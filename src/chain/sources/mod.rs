@@ -9,6 +9,7 @@ mod container;
 mod ec2_credentials_file;
 mod env;
 mod http;
+pub use http::client as https_client;
 mod imds;
 mod login;
 mod process;
@@ -155,17 +156,27 @@ async fn fetch_plan(plan: Plan, ctx: &ChainContext, services: &Services) -> Resu
 /// default; other sources name their endpoint in their own errors.
 fn endpoint_of(plan: &Plan, ctx: &ChainContext) -> Option<String> {
     let (variable, default) = match plan {
-        Plan::AssumeRole { .. } | Plan::WebIdentity(_) => {
-            ("AWS_ENDPOINT_URL_STS", format!("https://sts.{}", regional_domain(sts_region(ctx).as_ref())))
-        }
+        Plan::AssumeRole { .. } | Plan::WebIdentity(_) => return Some(sts_endpoint(ctx)),
         Plan::Sso { profile } => {
             let region = sso_region(ctx, profile)?;
             ("AWS_ENDPOINT_URL_SSO", format!("https://portal.sso.{}", regional_domain(&region)))
         }
         _ => return None,
     };
-    let configured = ctx.env.non_empty(variable).or_else(|| ctx.env.non_empty("AWS_ENDPOINT_URL"));
-    Some(configured.map_or(default, str::to_owned))
+    Some(configured_endpoint(ctx, variable).unwrap_or(default))
+}
+
+/// The STS endpoint the chain's STS calls (and the doctor's
+/// `GetCallerIdentity`) go to: `AWS_ENDPOINT_URL_STS`, then
+/// `AWS_ENDPOINT_URL`, then the regional endpoint of [`sts_region`].
+pub fn sts_endpoint(ctx: &ChainContext) -> String {
+    configured_endpoint(ctx, "AWS_ENDPOINT_URL_STS")
+        .unwrap_or_else(|| format!("https://sts.{}", regional_domain(sts_region(ctx).as_ref())))
+}
+
+/// A service's endpoint variable, then `AWS_ENDPOINT_URL`.
+fn configured_endpoint(ctx: &ChainContext, variable: &str) -> Option<String> {
+    ctx.env.non_empty(variable).or_else(|| ctx.env.non_empty("AWS_ENDPOINT_URL")).map(str::to_owned)
 }
 
 /// `REGION.amazonaws.com`, or `.amazonaws.com.cn` in the China regions.
@@ -262,7 +273,7 @@ fn profile_token<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Option<&'a str> {
 
 /// The region STS and SSO calls use: the context's, else `us-east-1`, which
 /// is where botocore's global STS endpoint signs.
-fn sts_region(ctx: &ChainContext) -> Region {
+pub fn sts_region(ctx: &ChainContext) -> Region {
     Region::new(ctx.region().unwrap_or_else(|| "us-east-1".to_owned()))
 }
 
@@ -306,11 +317,17 @@ fn map_error(source: SourceName, error: &CredentialsError) -> Error {
         CredentialsError::InvalidConfiguration(_) => ErrorCode::InvalidConfig,
         _ => ErrorCode::SourceFailed,
     };
-    let mut words = crate::types::text::scrub_upstream(&plain_service_error(&error_chain(error)));
+    let mut words = describe_sdk_error(error);
     if let Some(status) = http_status(&format!("{error:?}")) {
         words.push_str(&format!(" (HTTP {status})"));
     }
     Error::from_source(code, source.as_str(), words)
+}
+
+/// An AWS SDK error in a person's words, scrubbed of secrets and bounded:
+/// every cause, and a service's refusal as `CODE: message`.
+pub fn describe_sdk_error(error: &(dyn std::error::Error + 'static)) -> String {
+    crate::types::text::scrub_upstream(&plain_service_error(&error_chain(error)))
 }
 
 /// aws-smithy's words for a service's refusal, as a person would say them:

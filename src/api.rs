@@ -52,6 +52,14 @@ pub fn diagnose(profile: Option<&str>) -> Result<Report> {
     instance().diagnose(profile, false)
 }
 
+/// Every profile of the shared config and credentials files, sorted by
+/// name, with the source the chain would use when it is named
+/// (`credchain doctor --all-profiles`). Decided offline: nothing is
+/// fetched and no process runs.
+pub fn list_profiles() -> crate::profiles::ProfilesReport {
+    instance().list_profiles()
+}
+
 /// [`diagnose`], and then STS `GetCallerIdentity` with the credentials the
 /// chain resolved (`credchain doctor --verify`): the report's
 /// `verification` says whether STS accepted them and whose they are, and a

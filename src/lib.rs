@@ -45,11 +45,11 @@ pub(crate) mod token;
 pub(crate) mod types;
 
 pub use api::{
-    auth_token, diagnose, diagnose_and_verify, generation_counter, get_credentials, invalidate, reload_environment,
-    set_log_sink, shutdown,
+    auth_token, diagnose, diagnose_and_verify, generation_counter, get_credentials, invalidate, list_profiles,
+    reload_environment, set_log_sink, shutdown,
 };
 pub use cache::Snapshot;
-pub use diagnostics::{render, report, shell};
+pub use diagnostics::{profiles, render, report, shell};
 pub use support::log;
 pub use token::{AuthToken, Target, TokenRequest};
 pub use types::credentials::{describe_time, human_duration, mask_access_key, rfc3339, unix_seconds, Credentials};

@@ -15,6 +15,7 @@
 //! - `shell.rs`: how `credential_process` is split into words.
 
 pub mod pitfalls;
+pub mod profiles;
 pub mod render;
 pub mod report;
 pub mod shell;

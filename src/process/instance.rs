@@ -181,6 +181,12 @@ impl Instance {
         token::auth_token(signer, request)
     }
 
+    /// Every profile of the shared files and the source each would use
+    /// (see `crate::list_profiles`), read on the caller's thread.
+    pub fn list_profiles(&self) -> diagnostics::profiles::ProfilesReport {
+        diagnostics::profiles::list(&self.chain.environment.refresh())
+    }
+
     /// Diagnoses the chain for `profile` on the instance's runtime (see
     /// `crate::diagnose`). The environment is read again here, on the
     /// caller's thread.

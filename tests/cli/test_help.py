@@ -24,7 +24,7 @@ VERSION = tomllib.loads((ROOT / "Cargo.toml").read_text())["package"]["version"]
 HELP_FLAGS = ["--help", "-h", "--version", "-V"]
 # Every command, as typed after `credchain`, and the options it accepts.
 COMMANDS: dict[str, list[str]] = {
-    "doctor": ["--profile", "--json", "--verify"],
+    "doctor": ["--profile", "--json", "--verify", "--all-profiles"],
     "get": ["--profile", "--format"],
     "token": ["--hostname", "--port", "--username", "--admin", "--region", "--profile", "--signing-time"],
     "token rds": ["--hostname", "--port", "--username", "--region", "--profile", "--signing-time"],

@@ -4,6 +4,7 @@ configured" answer."""
 
 from __future__ import annotations
 
+import json
 import socket
 from datetime import datetime, timedelta, timezone
 
@@ -484,4 +485,46 @@ def test_an_sso_profile_without_a_cached_token_says_how_to_log_in(scn: Scenario)
     assert (run.report["profile"]["sso"]["token"], run.report["profile"]["sso"]["token_expiration"]) == (
         "expired", "2020-01-02T03:04:05Z")
     assert run.codes.count("sso-token-expired") == 1
+
+
+def test_all_profiles_lists_each_with_the_source_it_would_use_when_named(scn: Scenario) -> None:
+    scn.write_config("[default]\nregion = us-east-1\n"
+                     "[profile app]\nrole_arn = arn:aws:iam::111122223333:role/App\nsource_profile = base\n"
+                     "[profile proc]\ncredential_process = /bin/false\n")
+    scn.write_credentials(f"[base]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"
+                          "[half]\naws_access_key_id = AKIDHALFPAIR\n")
+    # The environment's keys do not count: a named profile skips them, as in botocore.
+    scn.env["AWS_ACCESS_KEY_ID"], scn.env["AWS_SECRET_ACCESS_KEY"] = "AKIDFROMENV", "env-secret"
+    run = scn.run("doctor", "--all-profiles", "--json")
+    assert run.rc == 0, run.stderr
+    listing = json.loads(run.stdout)
+    assert listing["error"] is None
+    assert listing["profiles"] == [
+        {"name": "app", "in_config_file": True, "in_credentials_file": False, "source": "assume-role", "error": None},
+        {"name": "base", "in_config_file": False, "in_credentials_file": True, "source": "shared-credentials-file",
+         "error": None},
+        {"name": "default", "in_config_file": True, "in_credentials_file": False, "source": None, "error": None},
+        {"name": "half", "in_config_file": False, "in_credentials_file": True, "source": "shared-credentials-file",
+         "error": "shared-credentials-file: partial credentials found, missing: aws_secret_access_key"},
+        {"name": "proc", "in_config_file": True, "in_credentials_file": False, "source": "custom-process",
+         "error": None},
+    ]
+    table = scn.run("doctor", "--all-profiles").stdout
+    assert table.splitlines()[3:] == [
+        "profile  source (when named)            in           problem",
+        "app      assume-role                    config",
+        "base     shared-credentials-file        credentials",
+        "default  none                           config",
+        "half     shared-credentials-file        credentials  shared-credentials-file: partial credentials found, "
+        "missing: aws_secret_access_key",
+        "proc     custom-process                 config",
+    ]
+    assert SECRET_KEY not in run.stdout + table and ACCESS_KEY not in run.stdout + table
+
+
+def test_all_profiles_takes_no_profile(scn: Scenario) -> None:
+    run = scn.run("doctor", "--all-profiles", "--profile", "x")
+    assert (run.rc, run.stdout) == (2, "")
+    assert run.stderr.startswith(
+        "credchain doctor: --all-profiles lists every profile: it takes neither --profile nor --verify\n")
 

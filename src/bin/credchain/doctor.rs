@@ -17,7 +17,14 @@ pub fn run(mut args: Args) -> Result<i32, String> {
     let profile = args.option("profile")?;
     let as_json = args.flag("json");
     let verify = args.flag("verify");
+    let all_profiles = args.flag("all-profiles");
     args.finish()?;
+    if all_profiles {
+        if profile.is_some() || verify {
+            return Err("--all-profiles lists every profile: it takes neither --profile nor --verify".into());
+        }
+        return Ok(list_profiles(as_json));
+    }
     let diagnosis = if verify {
         credchain::diagnose_and_verify(profile.as_deref())
     } else {
@@ -37,5 +44,20 @@ pub fn run(mut args: Args) -> Result<i32, String> {
             print_error(&error, as_json);
             Ok(1)
         }
+    }
+}
+
+/// `--all-profiles`: exit 0 when the files could be read, 1 otherwise.
+fn list_profiles(as_json: bool) -> i32 {
+    let report = credchain::list_profiles();
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        print!("{}", credchain::profiles::to_table(&report));
+    }
+    if report.error.is_some() {
+        1
+    } else {
+        0
     }
 }

@@ -146,6 +146,7 @@ the environment variables it reads, and examples:
 /// `credchain help doctor`.
 pub const DOCTOR: &str = concat!(
     "usage: credchain doctor [--profile P] [--json] [--verify]
+       credchain doctor --all-profiles [--json]
 
 Explains the credential chain for one profile: every source in botocore's
 order, which one wins and why the others do not, when the credentials expire
@@ -168,6 +169,13 @@ options:
   --verify           then ask STS GetCallerIdentity with the credentials (the
                      one call that uses them), at the endpoint the chain's STS
                      calls use, and show the account and ARN, or STS's refusal
+  --all-profiles     instead, list every profile of the two files (sorted),
+                     like aws configure list-profiles, with the source the
+                     chain would use when it is named and the configuration
+                     error it would stop at; decided without the network (no
+                     fetch, no process run); with --json: {config_file,
+                     credentials_file, profiles: [{name, in_config_file,
+                     in_credentials_file, source, error}], error}
 ",
     help_option!(),
     "
@@ -213,7 +221,9 @@ exit status:
      STS accepted them (\"ok\": true)
   1  no credentials, an error-level pitfall, STS refused them (\"ok\":
      false), or the diagnosis could not run
-  2  usage error: an unknown option, --profile without a value
+  2  usage error: an unknown option, --profile without a value,
+     --all-profiles with --profile or --verify
+  With --all-profiles: 0 when the files could be read, 1 otherwise.
 
 environment:
 ",
@@ -222,6 +232,7 @@ environment:
     "
 examples:
   credchain doctor
+  credchain doctor --all-profiles
   credchain doctor --profile prod --json | jq -r '.pitfalls[].code'
   credchain doctor --profile prod --verify
 "

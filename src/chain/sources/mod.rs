@@ -130,10 +130,44 @@ impl Services {
 /// a certificate the trust store does not vouch for says how to fix it.
 pub async fn fetch(plan: Plan, ctx: &ChainContext, services: &Services) -> Result<Credentials> {
     let endpoint = endpoint_of(&plan, ctx);
-    fetch_plan(plan, ctx, services).await.map_err(|error| match &endpoint {
-        Some(endpoint) => explain_connection_failure(error, endpoint, ctx),
-        None => error,
+    let names_profile = names_its_profile(&plan, ctx);
+    fetch_plan(plan, ctx, services).await.map_err(|error| {
+        let error = match &endpoint {
+            Some(endpoint) => explain_connection_failure(error, endpoint, ctx),
+            None => error,
+        };
+        if names_profile {
+            with_profile(error, &ctx.profile.name)
+        } else {
+            error
+        }
     })
+}
+
+/// Whether a plan's failure should name the profile it came from: a
+/// `credential_process`, an `aws login` session or a web identity set in
+/// the profile (SSO and roles name it themselves; the environment's web
+/// identity and the metadata endpoints have no profile).
+fn names_its_profile(plan: &Plan, ctx: &ChainContext) -> bool {
+    match plan {
+        Plan::Process { .. } | Plan::Login { .. } => true,
+        Plan::WebIdentity(_) => ctx.profile_value("web_identity_token_file").is_some(),
+        _ => false,
+    }
+}
+
+/// `source: words` as `source: profile NAME: words`, unless the words name
+/// the profile already.
+fn with_profile(error: Error, profile: &str) -> Error {
+    if error.message().contains(&format!("profile {profile}")) {
+        return error;
+    }
+    match (error.source_name(), error.message().split_once(": ")) {
+        (Some(source), Some((_, words))) => {
+            Error::from_source(error.code(), source, format!("profile {profile}: {words}"))
+        }
+        _ => error,
+    }
 }
 
 async fn fetch_plan(plan: Plan, ctx: &ChainContext, services: &Services) -> Result<Credentials> {
@@ -375,6 +409,14 @@ fn http_status(debug: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_names_its_profile_once() {
+        let failed = Error::from_source(ErrorCode::SourceFailed, "login", "the session expired");
+        assert_eq!(with_profile(failed, "dev").message(), "login: profile dev: the session expired");
+        let named = Error::from_source(ErrorCode::SourceFailed, "custom-process", "profile dev exited with 1");
+        assert_eq!(with_profile(named, "dev").message(), "custom-process: profile dev exited with 1");
+    }
 
     #[test]
     fn a_service_refusal_reads_as_its_code_and_message() {

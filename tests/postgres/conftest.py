@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the `servers` package (loopback STS, its KeyMinter)
 sys.path.insert(0, str(HERE))
 
+import summary  # noqa: E402
 from rds_like import RdsLikePostgres  # noqa: E402
 
 _started: list[str] = []
@@ -45,5 +46,5 @@ def pg(rds_pg: RdsLikePostgres) -> Iterator[RdsLikePostgres]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for line in _started:
+    for line in _started + summary.lines:
         terminalreporter.write_line(line)

@@ -10,9 +10,13 @@ the closing note of issue 15; the tests assert credchain's."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import socket
 import subprocess
+
+import pytest
 
 import scenarios as S
 from harness import INVALID_CONFIG, LIB_DIR, SOURCE_FAILED
@@ -68,6 +72,30 @@ def test_a_refused_connection_names_the_role_chain_and_the_endpoint_url(scn, sts
         f"assume-role: {CHAIN}: an error occurred while loading credentials: dispatch failure: other: io error: "
         "client error (Connect): tcp connect error: Connection refused (os error 111) "
         f"(endpoint URL {url})"))
+
+
+def network_namespace_works() -> bool:
+    """Whether `unshare -rn` can give a process a network of its own."""
+    if shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-rn", "true"], capture_output=True, timeout=30).returncode == 0
+
+
+@pytest.mark.skipif(not network_namespace_works(), reason="needs unshare -rn (user and network namespaces)")
+def test_a_name_that_does_not_resolve_names_the_endpoint_url(scn, sts):
+    """Run in a network namespace of its own, with no interface up: the
+    lookup fails at once, and no packet can leave the machine."""
+    profile = S.role_chain(scn, sts)
+    url = "https://sts.credchain-test.invalid"
+    scn.use_sts(url)
+    run = subprocess.run(["unshare", "-rn", str(CREDCHAIN), "get", "--profile", profile], env=scn.env,
+                         capture_output=True, text=True, timeout=60)
+    assert (run.returncode, run.stderr) == (1, ""), run
+    assert json.loads(run.stdout) == {"error": {
+        "code": "source-failed", "number": SOURCE_FAILED, "source": "assume-role",
+        "message": f"assume-role: {CHAIN}: an error occurred while loading credentials: dispatch failure: other: io "
+                   "error: client error (Connect): dns error: failed to lookup address information: Temporary "
+                   f"failure in name resolution (endpoint URL {url})"}}
 
 
 def test_sts_access_denied_names_the_role_chain_and_says_the_services_words(scn, sts):

@@ -184,9 +184,9 @@ def test_without_the_bundle_the_certificate_is_refused(scn, tls_sts):
     assert run.last["message"] == (
         "assume-role: profile target (role arn:aws:iam::111122223333:role/target) <- profile base: an error "
         "occurred while loading credentials: dispatch failure: io error: client error (Connect): TLS handshake failed: invalid peer "
-        f"certificate: UnknownIssuer (endpoint URL {tls_sts.url}): its certificate is not signed by a CA in the "
-        "trust store, the system's roots; behind a proxy that inspects TLS, point AWS_CA_BUNDLE (or ca_bundle "
-        "in the profile) at a PEM file holding that proxy's CA"), run.last
+        f"certificate: UnknownIssuer (endpoint URL {tls_sts.url}): the trust store, the system's roots, does not "
+        "vouch for the endpoint's certificate; behind a proxy that inspects TLS, point AWS_CA_BUNDLE (or "
+        "ca_bundle in the profile) at a PEM file holding that proxy's CA"), run.last
     assert tls_sts.calls_for("AssumeRole") == []
 
 

@@ -233,8 +233,9 @@ fn sso_region(ctx: &ChainContext, profile: &str) -> Option<String> {
 /// provider's refusal, which it reports as a dispatch failure too).
 const DISPATCH_FAILURE: &str = "dispatch failure";
 const CONNECTION_WORDS: [&str; 5] = ["io error", "(Connect)", "timeout", "timed out", "invalid peer certificate"];
-/// rustls's words for a certificate no root in the trust store signed.
-const UNKNOWN_ISSUER: &str = "UnknownIssuer";
+/// rustls's words for a certificate it refused (an unknown issuer, a
+/// self-signed one, an expired one, another name).
+const REFUSED_CERTIFICATE: &str = "invalid peer certificate";
 
 /// Adds the endpoint to an error from a request that never got a response,
 /// and the remedy when the peer's certificate was not trusted.
@@ -244,14 +245,14 @@ fn explain_connection_failure(error: Error, endpoint: &str, ctx: &ChainContext) 
         return error;
     }
     let mut message = format!("{} (endpoint URL {endpoint})", error.message());
-    if error.message().contains(UNKNOWN_ISSUER) {
+    if error.message().contains(REFUSED_CERTIFICATE) {
         let trust = match &ctx.network.trust {
             TrustStore::System => "the system's roots".to_owned(),
             TrustStore::Bundle { path, origin } => format!("{} (from {origin})", path.display()),
         };
         message.push_str(&format!(
-            ": its certificate is not signed by a CA in the trust store, {trust}; behind a proxy that inspects \
-             TLS, point AWS_CA_BUNDLE (or ca_bundle in the profile) at a PEM file holding that proxy's CA"
+            ": the trust store, {trust}, does not vouch for the endpoint's certificate; behind a proxy that \
+             inspects TLS, point AWS_CA_BUNDLE (or ca_bundle in the profile) at a PEM file holding that proxy's CA"
         ));
     }
     let detail = message.split_once(": ").map_or(message.as_str(), |(_, rest)| rest);

@@ -32,7 +32,7 @@ fn assume_role_with_source_profile_sends_external_id_and_session_name() {
     let answer = s.get(Some("app"));
     let expected_key = format!("ASIAROLE{}", "arn:aws:iam::123456789012:role/app".len());
     assert_credentials(&answer, "assume-role", &expected_key, "sts-secret", Some("sts-token"));
-    assert!(answer["expiration"].as_i64().unwrap() > common::unix_in(3500));
+    assert!(common::expiration_unix(&answer) > common::unix_in(3500));
     let calls = sts.seen();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].form("ExternalId").as_deref(), Some("ext-42"));
@@ -230,7 +230,7 @@ fn instance_metadata_at_a_custom_endpoint() {
     s.unset("AWS_EC2_METADATA_DISABLED").env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.url());
     let answer = s.get(None);
     assert_credentials(&answer, "iam-role", "ASIAIMDS", "i-secret", Some("i-token"));
-    assert!(answer["expiration"].as_i64().unwrap() > common::unix_in(21000));
+    assert!(common::expiration_unix(&answer) > common::unix_in(21000));
     let seen = imds.seen();
     assert!(seen
         .iter()

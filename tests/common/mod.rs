@@ -122,6 +122,15 @@ pub fn unix_in(seconds: i64) -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 + seconds
 }
 
+/// The `expiration` of `credchain get`'s JSON (RFC 3339 UTC) as Unix
+/// seconds; panics when it is null or not RFC 3339.
+pub fn expiration_unix(answer: &Value) -> i64 {
+    let text = answer["expiration"].as_str().unwrap_or_else(|| panic!("no expiration in {answer}"));
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|e| panic!("expiration {text} is not RFC 3339: {e}"))
+        .unix_timestamp()
+}
+
 /// A request as the loopback server saw it.
 #[derive(Clone, Debug)]
 pub struct Request {

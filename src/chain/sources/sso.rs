@@ -206,7 +206,7 @@ mod tests {
         );
         assert_eq!(
             token_state(file(r#"{"expiresAt": "2099-01-02T03:04:05Z"}"#), now),
-            TokenState::ValidUntil(UNIX_EPOCH + Duration::from_secs(4_070_919_845))
+            TokenState::ValidUntil(UNIX_EPOCH + Duration::from_secs(4_071_006_245))
         );
         assert_eq!(token_state(file("not json"), now), TokenState::Unreadable);
     }

@@ -70,26 +70,25 @@ def pki(tmp_path_factory) -> dict[str, Path]:
     return {"ca": ca, "other_ca": other_ca, "cert": d / "server.pem", "key": d / "server.key"}
 
 
-@pytest.fixture
-def tls_sts(pki):
+def _tls_server(server_class, pki):
+    """A loopback server of `server_class` speaking HTTPS with the test CA's certificate."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(pki["cert"], pki["key"])
-    srv = StsServer(tls=context).start()
+    srv = server_class(tls=context).start()
     try:
         yield srv
     finally:
         srv.stop()
+
+
+@pytest.fixture
+def tls_sts(pki):
+    yield from _tls_server(StsServer, pki)
 
 
 @pytest.fixture
 def tls_sso(pki):
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(pki["cert"], pki["key"])
-    srv = SsoServer(tls=context).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
+    yield from _tls_server(SsoServer, pki)
 
 
 class ConnectProxy:

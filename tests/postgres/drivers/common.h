@@ -20,6 +20,22 @@
 #include <string.h>
 #include <time.h>
 
+/* {value} with every } doubled: an ODBC connection-string value that may
+ * hold ; { } = & and % (the ODBC drivers' quoting; the caller frees it). */
+static inline char *odbc_quote(const char *value) {
+    size_t n = strlen(value);
+    char *out = malloc(2 * n + 3), *o = out;
+    if (out == NULL) return NULL;
+    *o++ = '{';
+    for (const char *s = value; *s; s++) {
+        if (*s == '}') *o++ = '}';
+        *o++ = *s;
+    }
+    *o++ = '}';
+    *o = '\0';
+    return out;
+}
+
 #define MAX_KEYS 64
 #define MAX_ERRORS 5
 

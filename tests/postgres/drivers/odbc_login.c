@@ -18,21 +18,6 @@
 
 #include "common.h"
 
-/* {value} with every } doubled: an ODBC connection-string value that may hold ; { } = & and %. */
-static char *odbc_quote(const char *value) {
-    size_t n = strlen(value);
-    char *out = malloc(2 * n + 3), *o = out;
-    if (out == NULL) return NULL;
-    *o++ = '{';
-    for (const char *s = value; *s; s++) {
-        if (*s == '}') *o++ = '}';
-        *o++ = *s;
-    }
-    *o++ = '}';
-    *o = '\0';
-    return out;
-}
-
 static void odbc_error(struct tally *t, const char *what, SQLSMALLINT type, SQLHANDLE handle) {
     SQLCHAR state[6] = {0}, text[400] = {0};
     SQLINTEGER native = 0;

@@ -58,21 +58,6 @@ int shared_libpq_login(const char *host, unsigned port, const char *user, const 
     return ok;
 }
 
-/* {value} with every } doubled (as odbc_login.c quotes). */
-static char *odbc_quote(const char *value) {
-    size_t n = strlen(value);
-    char *out = malloc(2 * n + 3), *o = out;
-    if (out == NULL) return NULL;
-    *o++ = '{';
-    for (const char *s = value; *s; s++) {
-        if (*s == '}') *o++ = '}';
-        *o++ = *s;
-    }
-    *o++ = '}';
-    *o = '\0';
-    return out;
-}
-
 static void odbc_error(char *error, size_t error_len, const char *what, SQLSMALLINT type, SQLHANDLE handle) {
     SQLCHAR state[6] = {0}, text[400] = {0};
     SQLINTEGER native = 0;

@@ -126,7 +126,9 @@ def _advisory_then_expiry(tmp) -> dict[str, Any]:
                               (key1["access_key_id"], key2["access_key_id"]), timeout=20,
                               since=marks["fault2_off"])
         marks["recovered"] = third["t"]
-        time.sleep(0.5)
+        # Wait for the callers' own output past the checked window rather than sleeping: on a
+        # loaded machine the probe's lines can arrive later than a fixed sleep (seen in CI).
+        live.wait_for(lambda r: r["t"] > marks["recovered"] + 1.5, timeout=15)
         run = live.stop()
         return {"run": run, "marks": marks, "key1": key1, "key2": key2, "minted": list(srv.minter.issued),
                 "advisory_start": advisory_start, "mandatory_start": mandatory_start,

@@ -1,19 +1,16 @@
 //! Everything one resolution of the chain reads, gathered once: the
-//! environment, the selected profile, and both shared files parsed with
-//! aws-config's profile parser.
+//! environment, the selected profile, and both shared files read as
+//! botocore reads them (`profile_file.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::profile::{Profile, ProfileSet};
-use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
-use aws_types::os_shim_internal::{Env, Fs};
-
 use super::environment::{ChildEnv, EnvVars, Environment};
 use super::files::{read_bounded, Unreadable};
 use super::inputs::Fingerprint;
 use super::network::Network;
+use super::profile_file::{Profile, ProfileFile};
 use crate::types::error::{Error, ErrorCode, Result};
 
 /// How the profile name was chosen; it decides whether `env` is skipped and
@@ -64,7 +61,7 @@ pub struct SharedFile {
     /// Where the file is (or would be).
     pub path: PathBuf,
     /// Its profiles; empty when the file does not exist.
-    pub profiles: ProfileSet,
+    pub profiles: ProfileFile,
     /// Whether the file exists.
     pub exists: bool,
 }
@@ -98,12 +95,14 @@ impl ChainContext {
     pub fn read(explicit_profile: Option<&str>, environment: &Environment) -> (Fingerprint, Result<Self>) {
         let env = environment.vars.clone();
         let profile = SelectedProfile::select(explicit_profile, &env);
-        let config_path = expand_home(env.non_empty("AWS_CONFIG_FILE").unwrap_or("~/.aws/config"), &env);
+        let all = &environment.child;
+        let config_path = expand_path(env.non_empty("AWS_CONFIG_FILE").unwrap_or("~/.aws/config"), &env, all);
         let credentials_path =
-            expand_home(env.non_empty("AWS_SHARED_CREDENTIALS_FILE").unwrap_or("~/.aws/credentials"), &env);
-        let inputs = Fingerprint::capture(&env, &watched_files(&env, &config_path, &credentials_path));
-        let files = read_shared_file(config_path, EnvConfigFileKind::Config)
-            .and_then(|config| Ok((config, read_shared_file(credentials_path, EnvConfigFileKind::Credentials)?)));
+            expand_path(env.non_empty("AWS_SHARED_CREDENTIALS_FILE").unwrap_or("~/.aws/credentials"), &env, all);
+        let boto = boto_config_paths(&env, all);
+        let inputs = Fingerprint::capture(&env, &watched_files(&env, &config_path, &credentials_path, &boto));
+        let files = read_shared_file(config_path, ProfileFile::parse_config)
+            .and_then(|config| Ok((config, read_shared_file(credentials_path, ProfileFile::parse_credentials)?)));
         let context = files.map(|(config, credentials)| {
             // `ca_bundle` is read like `region`: the selected profile's,
             // the credentials file winning (botocore merges the files so).
@@ -111,7 +110,7 @@ impl ChainContext {
                 .into_iter()
                 .find_map(|file| file.profiles.get_profile(&profile.name).and_then(|p| p.get("ca_bundle")));
             ChainContext {
-                legacy: LegacyFiles::read(&env),
+                legacy: LegacyFiles::read(&env, boto),
                 network: Network::read(&env, &profile.name, profile_bundle),
                 child_env: environment.child.clone(),
                 env,
@@ -200,6 +199,44 @@ impl ChainContext {
     }
 }
 
+/// Expands `$NAME` and `${NAME}` from the environment, then a leading `~`,
+/// as botocore does for the shared files and Boto2's config
+/// (`os.path.expandvars`, then `os.path.expanduser`).
+/// Variables come from the whole environment `all` (any name may appear
+/// in a path), `HOME` from the chain's own capture.
+pub fn expand_path(path: &str, env: &EnvVars, all: &ChildEnv) -> PathBuf {
+    expand_home(&expand_vars(path, |name| env.get(name).or_else(|| all.get(name))), env)
+}
+
+/// `os.path.expandvars`: `$NAME` or `${NAME}` (NAME of ASCII letters,
+/// digits and `_`; braces take anything but `}`) replaced by the variable's
+/// value when it is set, left as written when not.
+fn expand_vars<'a>(path: &str, lookup: impl Fn(&str) -> Option<&'a str>) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, consumed) = match after.strip_prefix('{') {
+            Some(braced) => match braced.find('}') {
+                Some(end) => (&braced[..end], end + 2),
+                None => ("", 0),
+            },
+            None => {
+                let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+                (&after[..end], end)
+            }
+        };
+        match lookup(name).filter(|_| consumed > 0 && !name.is_empty()) {
+            Some(value) => out.push_str(value),
+            None => out.push_str(&rest[at..at + 1 + consumed]),
+        }
+        rest = &rest[at + 1 + consumed..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Expands a leading `~` with `HOME`, as botocore's `os.path.expanduser`.
 pub fn expand_home(path: &str, env: &EnvVars) -> PathBuf {
     match (path.strip_prefix('~'), env.home()) {
@@ -210,64 +247,39 @@ pub fn expand_home(path: &str, env: &EnvVars) -> PathBuf {
 
 /// The Boto2 files botocore consults: only `BOTO_CONFIG` when it is set,
 /// else `/etc/boto.cfg` then `~/.boto`.
-pub fn boto_config_paths(env: &EnvVars) -> Vec<PathBuf> {
+pub fn boto_config_paths(env: &EnvVars, all: &ChildEnv) -> Vec<PathBuf> {
     match env.get("BOTO_CONFIG") {
-        Some(path) => vec![expand_home(path, env)],
+        Some(path) => vec![expand_path(path, env, all)],
         None => vec![PathBuf::from("/etc/boto.cfg"), expand_home("~/.boto", env)],
     }
 }
 
 /// Every file whose change should trigger a re-resolution.
-fn watched_files(env: &EnvVars, config: &Path, credentials: &Path) -> Vec<PathBuf> {
+fn watched_files(env: &EnvVars, config: &Path, credentials: &Path, boto: &[PathBuf]) -> Vec<PathBuf> {
     let mut files = vec![config.to_path_buf(), credentials.to_path_buf()];
     if let Some(path) = env.get("AWS_CREDENTIAL_FILE") {
         files.push(expand_home(path, env));
     }
-    files.extend(boto_config_paths(env));
+    files.extend_from_slice(boto);
     files
 }
 
 /// Reads and parses one shared file; a missing file is an empty one, as in
 /// botocore, but a file that is no regular file, is too large, is not UTF-8
-/// or does not parse is a configuration error naming the file.
-fn read_shared_file(path: PathBuf, kind: EnvConfigFileKind) -> Result<SharedFile> {
+/// or does not parse is a configuration error naming the file and line.
+fn read_shared_file(
+    path: PathBuf,
+    parse: fn(&str) -> std::result::Result<ProfileFile, super::ini::IniError>,
+) -> Result<SharedFile> {
     let bytes = match read_bounded(&path) {
         Ok(bytes) => bytes,
-        Err(Unreadable::Missing) => return Ok(SharedFile { path, profiles: ProfileSet::default(), exists: false }),
+        Err(Unreadable::Missing) => return Ok(SharedFile { path, profiles: ProfileFile::default(), exists: false }),
         Err(Unreadable::Refused(why)) => return Err(Error::invalid_config(format!("{} {why}", path.display()))),
     };
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::invalid_config(format!("{} is not valid UTF-8", path.display())))?;
-    let files = EnvConfigFiles::builder()
-        .include_default_config_file(false)
-        .include_default_credentials_file(false)
-        .with_contents(kind, text)
-        .build();
-    // With the contents given, aws-config reads no file and no variable;
-    // the empty environment makes sure of it (see `environment.rs`).
-    let (no_files, no_env) = (Fs::from_slice(&[]), Env::from_slice(&[]));
-    let parsing = aws_config::profile::load(&no_files, &no_env, &files, None);
-    let profiles = crate::support::block::ready_now(parsing)
-        .ok_or_else(|| Error::internal("the profile parser waited on I/O (a bug)"))?
-        .map_err(|e| {
-            let words = crate::types::text::scrub_upstream(&parse_error_words(&crate::types::text::error_chain(&e)));
-            Error::invalid_config(format!("{}: {words}", path.display()))
-        })?;
+    let profiles = parse(&text).map_err(|problem| Error::invalid_config(format!("{}: {problem}", path.display())))?;
     Ok(SharedFile { path, profiles, exists: true })
-}
-
-/// aws-config's parse error (`could not parse profile file: error parsing
-/// <nothing> on line 4:\n  Profile definition must end with ']'`, the file
-/// name missing since it parsed text) as `line 4: Profile definition must
-/// end with ']'`.
-fn parse_error_words(words: &str) -> String {
-    let Some((_, after)) = words.split_once(" on line ") else { return words.to_owned() };
-    match after.split_once(':') {
-        Some((line, message)) if line.bytes().all(|b| b.is_ascii_digit()) => {
-            format!("line {line}: {}", message.trim())
-        }
-        _ => words.to_owned(),
-    }
 }
 
 /// The legacy files two sources read (the EC2 CLI's `AWS_CREDENTIAL_FILE`
@@ -291,9 +303,10 @@ pub struct LegacyFile {
 }
 
 impl LegacyFiles {
-    fn read(env: &EnvVars) -> Self {
+    fn read(env: &EnvVars, boto: Vec<PathBuf>) -> Self {
+        // botocore expands only `~` in the EC2 CLI's path (no variables).
         let ec2_credentials = env.get("AWS_CREDENTIAL_FILE").map(|path| LegacyFile::read(expand_home(path, env)));
-        let boto = boto_config_paths(env).into_iter().map(LegacyFile::read).collect();
+        let boto = boto.into_iter().map(LegacyFile::read).collect();
         LegacyFiles { ec2_credentials, boto }
     }
 }
@@ -309,13 +322,19 @@ impl LegacyFile {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_error_words;
+    use super::*;
 
     #[test]
-    fn a_parse_error_says_its_line() {
-        let upstream =
-            "could not parse profile file: error parsing  on line 4:\n  Profile definition must end with ']'";
-        assert_eq!(parse_error_words(upstream), "line 4: Profile definition must end with ']'");
-        assert_eq!(parse_error_words("something else"), "something else");
+    fn paths_expand_variables_then_home_as_botocore_does() {
+        let environment = Environment::of(&[("HOME", "/home/me"), ("CONF", "/etc/aws"), ("EMPTY", "")]);
+        let expand_path = |path: &str, _: &()| super::expand_path(path, &environment.vars, &environment.child);
+        let env = ();
+        assert_eq!(expand_path("$HOME/.aws/config", &env), PathBuf::from("/home/me/.aws/config"));
+        assert_eq!(expand_path("${CONF}/config", &env), PathBuf::from("/etc/aws/config"));
+        assert_eq!(expand_path("~/x", &env), PathBuf::from("/home/me/x"));
+        assert_eq!(expand_path("$UNSET/x$", &env), PathBuf::from("$UNSET/x$"));
+        assert_eq!(expand_path("${UNCLOSED/x", &env), PathBuf::from("${UNCLOSED/x"));
+        assert_eq!(expand_path("a$EMPTY/b", &env), PathBuf::from("a/b"));
+        assert_eq!(expand_path("${}/b", &env), PathBuf::from("${}/b"));
     }
 }

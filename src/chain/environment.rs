@@ -138,6 +138,13 @@ impl std::fmt::Debug for ChildEnv {
     }
 }
 
+impl ChildEnv {
+    /// A variable's value, when it is set and valid UTF-8.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n.to_str() == Some(name)).and_then(|(_, v)| v.to_str())
+    }
+}
+
 impl Environment {
     /// Reads the process environment. Call only on a caller's thread.
     pub fn capture() -> Self {

@@ -1,57 +1,311 @@
-//! The two legacy file formats botocore reads with its own parsers: the
-//! Boto2 INI file (Python's `RawConfigParser`) and the EC2 CLI `key=value`
-//! file. The shared config and credentials files go through aws-config's
-//! profile parser instead (see `context.rs`).
+//! The INI grammar botocore reads every AWS file with (the shared config and
+//! credentials files and Boto2's config: `botocore.configloader.
+//! raw_config_parse`, which is Python's `configparser.RawConfigParser` with
+//! its defaults), and the EC2 CLI's `key=value` file.
+//!
+//! `RawConfigParser`'s grammar, as this module follows it:
+//! - a line is a comment when, stripped, it starts with `#` or `;`, whatever
+//!   its indentation; a comment never ends or joins a value, and there are no
+//!   inline comments (`key = v ; x` has the value `v ; x`);
+//! - `[header]` opens a section: everything between the first `[` and the
+//!   last `]` of the stripped line, kept as written (spaces included);
+//!   `[DEFAULT]` is not a section: its keys are every section's defaults;
+//! - `key = value` or `key: value`, split at the first `=` or `:`; keys are
+//!   lower-cased, values stripped;
+//! - a line indented deeper than the line that opened the current key
+//!   continues its value (joined with newlines); an empty line inside a value
+//!   is kept, trailing ones dropped; keys indented alike are simply keys;
+//! - a key before any section, a line that is neither, a section or a key
+//!   seen twice: the whole file is refused (botocore raises
+//!   `ConfigParseError`), at the first such line;
+//! - a value that begins with a newline (`s3 =` followed by an indented
+//!   block) is a nested block of `key = value` lines; a block line without
+//!   `=` refuses the file too (botocore's `_parse_nested`).
 
 use std::collections::HashMap;
+use std::fmt;
 
-/// Sections of an INI file, each a map of lower-cased keys to values, as
-/// `RawConfigParser` builds them: `key = value` or `key: value`, `#` and `;`
-/// full-line comments, indented lines continuing the previous value.
-pub type IniSections = HashMap<String, HashMap<String, String>>;
+/// One section's keys (lower-cased) and values, `[DEFAULT]`'s merged in.
+pub type IniSection = HashMap<String, String>;
 
-/// Parses INI text; lines before the first section header are an error in
-/// `RawConfigParser` and are reported the same way.
-pub fn parse_ini(text: &str) -> Result<IniSections, String> {
-    let mut sections = IniSections::new();
-    let mut current: Option<String> = None;
-    let mut last_key: Option<String> = None;
-    for (number, raw) in text.lines().enumerate() {
-        let line = raw.trim_end();
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
-            continue;
+/// The sections of an INI file in the order they first appear.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IniSections(Vec<(String, IniSection)>);
+
+impl IniSections {
+    /// The section with exactly this header.
+    pub fn get(&self, header: &str) -> Option<&IniSection> {
+        self.0.iter().find(|(name, _)| name == header).map(|(_, section)| section)
+    }
+
+    /// Every section, in file order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &IniSection)> {
+        self.0.iter().map(|(name, section)| (name.as_str(), section))
+    }
+}
+
+/// Why a file was refused, at which line (1-based).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IniError {
+    /// The first line that broke the grammar.
+    pub line: usize,
+    /// What was wrong with it.
+    pub problem: String,
+}
+
+impl fmt::Display for IniError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.problem)
+    }
+}
+
+/// Whitespace as Python's `str.strip` and `re`'s `\s` see it: Unicode's
+/// White_Space plus the four ASCII separators U+001C..U+001F.
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+fn py_strip(text: &str) -> &str {
+    text.trim_matches(is_py_space)
+}
+
+/// Lines as Python's universal newlines split a file: at `\n`, `\r\n` and
+/// a lone `\r`.
+fn py_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        if current.is_empty() {
+            rest = None;
+            return None;
         }
-        let indented = line.len() != trimmed.len();
-        if indented {
-            if let (Some(section), Some(key)) = (&current, &last_key) {
-                let value = sections.get_mut(section).and_then(|s| s.get_mut(key));
-                if let Some(value) = value {
-                    value.push('\n');
-                    value.push_str(trimmed);
-                    continue;
-                }
+        match current.find(['\n', '\r']) {
+            Some(at) => {
+                let skip = if current[at..].starts_with("\r\n") { 2 } else { 1 };
+                rest = Some(&current[at + skip..]);
+                Some(&current[..at])
+            }
+            None => {
+                rest = None;
+                Some(current)
             }
         }
-        if let Some(name) = trimmed.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
-            sections.entry(name.to_owned()).or_default();
-            current = Some(name.to_owned());
-            last_key = None;
-            continue;
+    })
+}
+
+/// `[header]`: the text between the first `[` and the last `]`, at least
+/// one character (configparser's `\[(?P<header>.+)\]`, matched at the start).
+fn section_header(stripped: &str) -> Option<&str> {
+    let inner = stripped.strip_prefix('[')?;
+    let end = inner.rfind(']')?;
+    (end > 0).then(|| &inner[..end])
+}
+
+/// `key = value` / `key: value`, split at the first delimiter.
+fn option_line(stripped: &str) -> Option<(&str, &str)> {
+    let at = stripped.find(['=', ':'])?;
+    Some((stripped[..at].trim_end_matches(is_py_space), py_strip(&stripped[at + 1..])))
+}
+
+/// Where keys go while parsing: `[DEFAULT]` or a section (by index).
+#[derive(Clone, Copy, PartialEq)]
+enum Target {
+    Defaults,
+    Section(usize),
+}
+
+/// A key as read so far: its name, its value's lines, the line it began on.
+struct Key {
+    name: String,
+    parts: Vec<String>,
+    line: usize,
+}
+
+/// The parser's state between lines.
+#[derive(Default)]
+struct Reader {
+    sections: Vec<(String, Vec<Key>)>,
+    defaults: Vec<Key>,
+    target: Option<Target>,
+    key: Option<String>,
+    indent: usize,
+    bad_line: Option<IniError>,
+}
+
+impl Reader {
+    fn keys_mut(&mut self, target: Target) -> &mut Vec<Key> {
+        match target {
+            Target::Defaults => &mut self.defaults,
+            Target::Section(index) => &mut self.sections[index].1,
         }
-        let Some(section) = &current else {
-            return Err(format!("line {}: a value before the first [section]", number + 1));
-        };
-        let split = trimmed.find(['=', ':']);
-        let (key, value) = match split {
-            Some(at) => (trimmed[..at].trim(), trimmed[at + 1..].trim()),
-            None => return Err(format!("line {}: not a `key = value` line", number + 1)),
-        };
-        let key = key.to_lowercase();
-        sections.entry(section.clone()).or_default().insert(key.clone(), value.to_owned());
-        last_key = Some(key);
     }
-    Ok(sections)
+
+    fn current_value(&mut self) -> Option<&mut Vec<String>> {
+        let (target, key) = (self.target?, self.key.clone()?);
+        self.keys_mut(target).iter_mut().find(|k| k.name == key).map(|k| &mut k.parts)
+    }
+
+    fn line(&mut self, number: usize, line: &str) -> Result<(), IniError> {
+        let stripped = py_strip(line);
+        if stripped.starts_with('#') || stripped.starts_with(';') {
+            return Ok(());
+        }
+        if stripped.is_empty() {
+            if let Some(value) = self.current_value() {
+                value.push(String::new());
+            }
+            return Ok(());
+        }
+        let indent = line.chars().take_while(|&c| is_py_space(c)).count();
+        if self.target.is_some() && self.key.is_some() && indent > self.indent {
+            if let Some(value) = self.current_value() {
+                value.push(stripped.to_owned());
+            }
+            return Ok(());
+        }
+        self.indent = indent;
+        if let Some(header) = section_header(stripped) {
+            self.open_section(number, header)?;
+            return Ok(());
+        }
+        let Some(target) = self.target else {
+            return Err(IniError { line: number, problem: "a key before the first [section]".into() });
+        };
+        match option_line(stripped) {
+            Some((key, value)) => {
+                if key.is_empty() {
+                    self.note_bad_line(number, "a value without a key");
+                }
+                self.add_key(number, target, key.to_lowercase(), value)
+            }
+            None => {
+                self.note_bad_line(number, "neither a [section] nor a `key = value` line");
+                Ok(())
+            }
+        }
+    }
+
+    fn open_section(&mut self, number: usize, header: &str) -> Result<(), IniError> {
+        self.key = None;
+        if header == "DEFAULT" {
+            self.target = Some(Target::Defaults);
+            return Ok(());
+        }
+        if self.sections.iter().any(|(name, _)| name == header) {
+            return Err(IniError { line: number, problem: format!("the section [{header}] appears twice") });
+        }
+        self.sections.push((header.to_owned(), Vec::new()));
+        self.target = Some(Target::Section(self.sections.len() - 1));
+        Ok(())
+    }
+
+    fn add_key(&mut self, number: usize, target: Target, key: String, value: &str) -> Result<(), IniError> {
+        let keys = self.keys_mut(target);
+        if keys.iter().any(|k| k.name == key) {
+            return Err(IniError { line: number, problem: format!("the key {key} appears twice in its section") });
+        }
+        keys.push(Key { name: key.clone(), parts: vec![value.to_owned()], line: number });
+        self.key = Some(key);
+        Ok(())
+    }
+
+    /// configparser reads on after a malformed line and refuses the file at
+    /// the end, naming the first.
+    fn note_bad_line(&mut self, number: usize, problem: &str) {
+        self.bad_line.get_or_insert(IniError { line: number, problem: problem.to_owned() });
+    }
+
+    fn finish(self) -> Result<IniSections, IniError> {
+        if let Some(error) = self.bad_line {
+            return Err(error);
+        }
+        let defaults = join_values(self.defaults)?;
+        let mut sections = Vec::with_capacity(self.sections.len());
+        for (name, keys) in self.sections {
+            let mut section: IniSection = defaults.iter().cloned().collect();
+            section.extend(join_values(keys)?);
+            sections.push((name, section));
+        }
+        Ok(IniSections(sections))
+    }
+}
+
+/// Each key's lines joined with newlines, trailing blank lines dropped; a
+/// value that begins with a newline is a nested block, which botocore
+/// parses as `key = value` lines and refuses when a line has no `=`.
+fn join_values(keys: Vec<Key>) -> Result<Vec<(String, String)>, IniError> {
+    keys.into_iter()
+        .map(|key| {
+            let value = key.parts.join("\n").trim_end_matches(is_py_space).to_owned();
+            if is_nested_block(&value) && value.lines().any(|l| !py_strip(l).is_empty() && !l.contains('=')) {
+                return Err(IniError {
+                    line: key.line,
+                    problem: format!("the indented block under {} is not `key = value` lines", key.name),
+                });
+            }
+            Ok((key.name, value))
+        })
+        .collect()
+}
+
+/// Parses INI text as botocore's `raw_config_parse` does (see the module's
+/// documentation for the grammar).
+pub fn parse_ini(text: &str) -> Result<IniSections, IniError> {
+    let mut reader = Reader::default();
+    for (index, line) in py_lines(text).enumerate() {
+        reader.line(index + 1, line)?;
+    }
+    reader.finish()
+}
+
+/// A value that is a nested block (`s3 =` followed by indented `key =
+/// value` lines) rather than text; botocore turns it into a dictionary.
+pub fn is_nested_block(value: &str) -> bool {
+    value.starts_with('\n')
+}
+
+/// Splits a section header into words as Python's `shlex.split` does (POSIX
+/// mode: whitespace separates, `'…'` and `"…"` quote, `\` escapes), which
+/// botocore uses to find the name in `[profile NAME]`. `None` when the
+/// quotes do not close (botocore then ignores the section).
+pub fn shell_words(text: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\r' | '\n' => words.extend(word.take()),
+            '\'' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        other => w.push(other),
+                    }
+                }
+            }
+            '"' => {
+                let w = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => match chars.next()? {
+                            escaped @ ('"' | '\\') => w.push(escaped),
+                            other => {
+                                w.push('\\');
+                                w.push(other);
+                            }
+                        },
+                        other => w.push(other),
+                    }
+                }
+            }
+            '\\' => word.get_or_insert_with(String::new).push(chars.next()?),
+            other => word.get_or_insert_with(String::new).push(other),
+        }
+    }
+    words.extend(word);
+    Some(words)
 }
 
 /// Parses the EC2 CLI credential file: `key=value` lines, split at the first
@@ -68,23 +322,85 @@ pub fn parse_key_values(text: &str) -> HashMap<String, String> {
 mod tests {
     use super::*;
 
+    fn section(text: &str, name: &str) -> IniSection {
+        parse_ini(text).unwrap().get(name).cloned().unwrap()
+    }
+
+    fn refused(text: &str) -> String {
+        parse_ini(text).unwrap_err().to_string()
+    }
+
     #[test]
-    fn ini_keys_are_lower_cased_and_both_separators_work() {
-        let parsed = parse_ini("[Credentials]\nAWS_Access_Key_ID = a\naws_secret_access_key: b\n").unwrap();
-        let creds = &parsed["Credentials"];
+    fn keys_are_lower_cased_and_both_separators_work() {
+        let creds = section("[Credentials]\nAWS_Access_Key_ID = a\naws_secret_access_key: b\nc=d=e\n", "Credentials");
         assert_eq!(creds["aws_access_key_id"], "a");
         assert_eq!(creds["aws_secret_access_key"], "b");
+        assert_eq!(creds["c"], "d=e");
     }
 
     #[test]
-    fn ini_comments_and_continuations() {
-        let parsed = parse_ini("# top\n[s]\n; c\nk = v\n  more\n").unwrap();
-        assert_eq!(parsed["s"]["k"], "v\nmore");
+    fn comments_are_whole_lines_at_any_indentation_and_never_inline() {
+        let s = section("# top\n[s]\n; c\nk = v ; not a comment\n  # indented comment\nj = w\n", "s");
+        assert_eq!(s["k"], "v ; not a comment");
+        assert_eq!(s["j"], "w");
     }
 
     #[test]
-    fn ini_value_before_any_section_is_an_error() {
-        assert_eq!(parse_ini("k = v\n").unwrap_err(), "line 1: a value before the first [section]");
+    fn deeper_lines_continue_a_value_and_keys_indented_alike_are_keys() {
+        assert_eq!(section("[s]\nk = v\n  more\n\n  after blank\n\n", "s")["k"], "v\nmore\n\nafter blank");
+        let indented = section("[s]\n  k = v\n  j = w\n", "s");
+        assert_eq!((indented["k"].as_str(), indented["j"].as_str()), ("v", "w"));
+        assert_eq!(section("[s]\nk = v\n\t# c\n\tcont\n", "s")["k"], "v\ncont");
+    }
+
+    #[test]
+    fn headers_are_kept_as_written_and_default_feeds_every_section() {
+        let parsed = parse_ini("[DEFAULT]\nregion = x\n[ a ]\nk = 1\n[b] ; note\nregion = y\n").unwrap();
+        let names: Vec<&str> = parsed.iter().map(|(n, _)| n).collect();
+        assert_eq!(names, [" a ", "b"]);
+        assert_eq!(parsed.get(" a ").unwrap()["region"], "x");
+        assert_eq!(parsed.get("b").unwrap()["region"], "y");
+    }
+
+    #[test]
+    fn line_endings_are_python_universal_newlines() {
+        let s = section("[s]\r\nk = v\r\nj = w\rl = x", "s");
+        assert_eq!((s["k"].as_str(), s["j"].as_str(), s["l"].as_str()), ("v", "w", "x"));
+    }
+
+    #[test]
+    fn what_configparser_refuses_is_refused_at_its_line() {
+        assert_eq!(refused("k = v\n"), "line 1: a key before the first [section]");
+        assert_eq!(refused("\u{feff}[s]\nk = v\n"), "line 1: a key before the first [section]");
+        assert_eq!(
+            refused("[s]\nk = v\nnot a key\n[t]\nbroken\n"),
+            "line 3: neither a [section] nor a `key = value` line"
+        );
+        assert_eq!(refused("[s]\n= v\n"), "line 2: a value without a key");
+        assert_eq!(refused("[s]\n[t]\n[s]\n"), "line 3: the section [s] appears twice");
+        assert_eq!(refused("[s]\nK = 1\nk = 2\n"), "line 3: the key k appears twice in its section");
+        assert_eq!(
+            refused("[s]\nk =\n  not nested\n"),
+            "line 2: the indented block under k is not `key = value` lines"
+        );
+    }
+
+    #[test]
+    fn a_nested_block_is_kept_and_recognised() {
+        let s = section("[s]\ns3 =\n  max = 10\n", "s");
+        assert!(is_nested_block(&s["s3"]));
+        assert!(!is_nested_block("v"));
+    }
+
+    #[test]
+    fn shell_words_follow_shlex() {
+        let words = |t: &str| shell_words(t).unwrap();
+        assert_eq!(words("profile dev"), ["profile", "dev"]);
+        assert_eq!(words("profile  'my dev'"), ["profile", "my dev"]);
+        assert_eq!(words(r#"profile "a \"b\" c""#), ["profile", r#"a "b" c"#]);
+        assert_eq!(words(r"profile a\ b"), ["profile", "a b"]);
+        assert_eq!(words("profile développeur"), ["profile", "développeur"]);
+        assert_eq!(shell_words("profile 'open"), None);
     }
 
     #[test]

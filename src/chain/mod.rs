@@ -14,6 +14,7 @@ pub mod ini;
 pub mod inputs;
 pub mod network;
 pub mod process_output;
+pub mod profile_file;
 pub mod sources;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -26,7 +26,8 @@ use std::time::{Duration, SystemTime};
 
 pub use report::{LibraryCopyReport, Pitfall, Report, Severity, Status, SCHEMA_VERSION};
 
-use crate::chain::context::expand_home;
+use crate::chain::context::expand_path;
+use crate::chain::environment::ChildEnv;
 use crate::chain::environment::EnvVars;
 use crate::chain::files::read_bounded;
 use crate::chain::network::{Network, TrustStore};
@@ -356,11 +357,16 @@ fn profile_report(walk: &Walk, now: SystemTime) -> ProfileReport {
 fn role_hop_report(hop: RoleHop) -> RoleHopReport {
     match hop {
         RoleHop::Role { profile, role_arn } => {
-            RoleHopReport { profile: Some(profile), role_arn: Some(role_arn), credential_source: None }
+            RoleHopReport { profile: Some(profile), role_arn: Some(role_arn), source: None, credential_source: None }
         }
-        RoleHop::Profile(profile) => RoleHopReport { profile: Some(profile), role_arn: None, credential_source: None },
+        RoleHop::Profile { profile, source } => RoleHopReport {
+            profile: Some(profile),
+            role_arn: None,
+            source: Some(source.as_str()),
+            credential_source: None,
+        },
         RoleHop::CredentialSource(named) => {
-            RoleHopReport { profile: None, role_arn: None, credential_source: Some(named) }
+            RoleHopReport { profile: None, role_arn: None, source: None, credential_source: Some(named) }
         }
     }
 }
@@ -420,8 +426,16 @@ pub fn shared_file_paths(walk: &Walk) -> (std::path::PathBuf, std::path::PathBuf
     match &walk.ctx {
         Some(ctx) => (ctx.config.path.clone(), ctx.credentials.path.clone()),
         None => (
-            expand_home(walk.env.non_empty("AWS_CONFIG_FILE").unwrap_or("~/.aws/config"), &walk.env),
-            expand_home(walk.env.non_empty("AWS_SHARED_CREDENTIALS_FILE").unwrap_or("~/.aws/credentials"), &walk.env),
+            expand_path(
+                walk.env.non_empty("AWS_CONFIG_FILE").unwrap_or("~/.aws/config"),
+                &walk.env,
+                &ChildEnv::default(),
+            ),
+            expand_path(
+                walk.env.non_empty("AWS_SHARED_CREDENTIALS_FILE").unwrap_or("~/.aws/credentials"),
+                &walk.env,
+                &ChildEnv::default(),
+            ),
         ),
     }
 }

@@ -156,7 +156,7 @@ fn profile_lines(profile: &ProfileReport) -> Vec<String> {
             .iter()
             .map(|hop| match (&hop.profile, &hop.role_arn, &hop.credential_source) {
                 (Some(profile), Some(role), _) => format!("profile {profile} (role {role})"),
-                (Some(profile), None, _) => format!("profile {profile}"),
+                (Some(profile), None, _) => format!("profile {profile} ({})", hop.source.unwrap_or("?")),
                 (None, _, Some(named)) => format!("credential_source {named}"),
                 _ => "?".to_owned(),
             })

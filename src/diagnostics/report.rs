@@ -124,13 +124,18 @@ pub struct ProfileReport {
 }
 
 /// One link of a role chain: a role (`profile` and `role_arn`), or the
-/// base (`profile` alone, or `credential_source`).
+/// base (`profile` with the `source` its credentials come from, or
+/// `credential_source`).
 #[derive(Clone, Debug, Serialize)]
 pub struct RoleHopReport {
     /// The profile, `null` for a `credential_source` base.
     pub profile: Option<String>,
     /// Its role; `null` for the base.
     pub role_arn: Option<String>,
+    /// For a source profile at the base, the source of its credentials
+    /// (`shared-credentials-file`, `assume-role-with-web-identity`, `sso`...);
+    /// `null` otherwise.
+    pub source: Option<&'static str>,
     /// `Environment`, `Ec2InstanceMetadata` or `EcsContainer` for such a
     /// base; `null` otherwise.
     pub credential_source: Option<String>,

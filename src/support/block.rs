@@ -5,20 +5,9 @@
 
 use std::future::Future;
 use std::sync::mpsc;
-use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use tokio::runtime::Handle;
-
-/// Polls `future` once; its output if it finished without waiting. For
-/// async APIs that do no I/O when given their input in memory.
-pub fn ready_now<F: Future>(future: F) -> Option<F::Output> {
-    let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => Some(output),
-        Poll::Pending => None,
-    }
-}
 
 /// Why [`run_until`] returned without the future's output.
 #[derive(Debug, PartialEq, Eq)]
@@ -52,12 +41,6 @@ pub fn run_until<T: Send + 'static>(
 mod tests {
     use super::*;
     use std::time::Duration;
-
-    #[test]
-    fn a_future_that_never_waits_is_ready_now() {
-        assert_eq!(ready_now(async { 7 }), Some(7));
-        assert_eq!(ready_now(std::future::pending::<()>()), None);
-    }
 
     #[test]
     fn run_until_returns_the_output_or_gives_up_at_the_deadline() {

@@ -456,13 +456,29 @@ def test_the_role_chain_down_to_its_base(scn: Scenario) -> None:
     scn.env["AWS_PROFILE"] = "app"
     run = scn.doctor()
     assert run.report["profile"]["role_chain"] == [
-        {"profile": "app", "role_arn": "arn:aws:iam::111122223333:role/App", "credential_source": None},
-        {"profile": "mid", "role_arn": "arn:aws:iam::444455556666:role/Mid", "credential_source": None},
-        {"profile": None, "role_arn": None, "credential_source": "Environment"},
+        {"profile": "app", "role_arn": "arn:aws:iam::111122223333:role/App", "source": None, "credential_source": None},
+        {"profile": "mid", "role_arn": "arn:aws:iam::444455556666:role/Mid", "source": None, "credential_source": None},
+        {"profile": None, "role_arn": None, "source": None, "credential_source": "Environment"},
     ]
     table = scn.run("doctor").stdout
     assert ("  role chain        profile app (role arn:aws:iam::111122223333:role/App) <- profile mid "
             "(role arn:aws:iam::444455556666:role/Mid) <- credential_source Environment\n") in table, table
+
+
+def test_the_role_chain_names_the_source_of_its_base_profile(scn: Scenario) -> None:
+    # The base has keys and a role of its own: botocore (and so credchain) stops at its keys.
+    scn.write_config("[profile app]\nrole_arn = arn:aws:iam::111122223333:role/App\nsource_profile = base\n"
+                     "[profile base]\nrole_arn = arn:aws:iam::444455556666:role/Unused\nsource_profile = other\n")
+    scn.write_credentials("[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = s\n")
+    scn.env["AWS_PROFILE"] = "app"
+    run = scn.doctor()
+    assert run.report["profile"]["role_chain"] == [
+        {"profile": "app", "role_arn": "arn:aws:iam::111122223333:role/App", "source": None, "credential_source": None},
+        {"profile": "base", "role_arn": None, "source": "shared-credentials-file", "credential_source": None},
+    ]
+    table = scn.run("doctor").stdout
+    assert ("  role chain        profile app (role arn:aws:iam::111122223333:role/App) <- profile base "
+            "(shared-credentials-file)\n") in table, table
 
 
 def test_an_sso_profile_without_a_cached_token_says_how_to_log_in(scn: Scenario) -> None:

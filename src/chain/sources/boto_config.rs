@@ -21,11 +21,11 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
             Err(Unreadable::Missing) => continue,
             Err(Unreadable::Refused(why)) => return Err(broken(&file.path, why)),
         };
-        let sections = parse_ini(text).map_err(|problem| broken(&file.path, &problem))?;
+        let sections = parse_ini(text).map_err(|problem| broken(&file.path, &problem.to_string()))?;
         let Some(section) = sections.get("Credentials") else {
             continue;
         };
-        let get = |key: &str| section.get(key).map(String::as_str);
+        let get = |key: &str| section.get(key).map(String::as_str).filter(|v| !crate::chain::ini::is_nested_block(v));
         if let Some((access, secret)) = static_key_pair(source, get, "aws_access_key_id", "aws_secret_access_key")? {
             return Ok(Detection::Configured(Plan::Ready(Credentials::new_static(source, access, secret))));
         }
@@ -77,7 +77,7 @@ mod tests {
         assert_eq!(error.code(), ErrorCode::InvalidConfig);
         assert_eq!(
             error.message(),
-            format!("boto-config: {}: line 1: a value before the first [section]", path.display())
+            format!("boto-config: {}: line 1: a key before the first [section]", path.display())
         );
     }
 

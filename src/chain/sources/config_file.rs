@@ -7,8 +7,8 @@ use crate::chain::SourceName;
 use crate::types::error::Result;
 
 /// Reads the profile's `aws_access_key_id` from the config file only.
-pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
-    static_keys_in(SourceName::ConfigFile, ctx.config_profile(), &ctx.config.path)
+pub(super) fn detect(ctx: &ChainContext, profile: &str) -> Result<Detection> {
+    static_keys_in(SourceName::ConfigFile, ctx.config.profiles.get_profile(profile), &ctx.config.path)
 }
 
 #[cfg(test)]

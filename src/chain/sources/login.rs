@@ -10,8 +10,8 @@ use crate::types::credentials::Credentials;
 use crate::types::error::Result;
 
 /// Applies when the profile has `login_session`.
-pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
-    match ctx.profile_value("login_session") {
+pub(super) fn detect(ctx: &ChainContext, profile: &str) -> Result<Detection> {
+    match ctx.value_in(profile, "login_session") {
         Some(session) => Ok(Detection::Configured(Plan::Login { session: session.to_owned() })),
         None => Ok(Detection::NotConfigured("the profile has no login_session".into())),
     }

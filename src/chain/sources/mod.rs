@@ -24,7 +24,7 @@ pub use sso::{token_cache, token_state, TokenState};
 
 use std::sync::Arc;
 
-use aws_config::profile::Profile;
+use super::profile_file::Profile;
 use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
@@ -72,6 +72,9 @@ pub enum Plan {
     },
     /// `credential_process`.
     Process {
+        /// The profile that names the process (the selected one, or a role
+        /// chain's source profile).
+        profile: String,
         /// The command line, run through `/bin/sh -c`.
         command: String,
         /// The profile's `aws_account_id`, for output that lacks `AccountId`.
@@ -94,16 +97,50 @@ pub fn detect(source: SourceName, ctx: &ChainContext) -> Result<Detection> {
         SourceName::Env => env::detect(ctx),
         SourceName::AssumeRole => assume_role::detect(ctx),
         SourceName::AssumeRoleWithWebIdentity => web_identity::detect(ctx),
-        SourceName::Sso => sso::detect(ctx),
-        SourceName::SharedCredentialsFile => shared_credentials_file::detect(ctx),
-        SourceName::Login => login::detect(ctx),
-        SourceName::CustomProcess => process::detect(ctx),
-        SourceName::ConfigFile => config_file::detect(ctx),
+        SourceName::Sso => sso::detect(ctx, &ctx.profile.name),
+        SourceName::SharedCredentialsFile => shared_credentials_file::detect(ctx, &ctx.profile.name),
+        SourceName::Login => login::detect(ctx, &ctx.profile.name),
+        SourceName::CustomProcess => process::detect(ctx, &ctx.profile.name),
+        SourceName::ConfigFile => config_file::detect(ctx, &ctx.profile.name),
         SourceName::Ec2CredentialsFile => ec2_credentials_file::detect(ctx),
         SourceName::BotoConfig => boto_config::detect(ctx),
         SourceName::ContainerRole => container::detect(ctx),
         SourceName::IamRole => imds::detect(ctx),
     }
+}
+
+/// The sources botocore asks, in this order, for a role chain's source
+/// profile (`ProfileProviderBuilder.providers`, the variables off): its web
+/// identity, SSO, keys in the credentials file, `aws login`, a process, then
+/// keys in the config file. So keys in the credentials file win over a
+/// `credential_process` beside them, and a process over keys in the config
+/// file.
+pub const SOURCE_PROFILE_ORDER: [SourceName; 6] = [
+    SourceName::AssumeRoleWithWebIdentity,
+    SourceName::Sso,
+    SourceName::SharedCredentialsFile,
+    SourceName::Login,
+    SourceName::CustomProcess,
+    SourceName::ConfigFile,
+];
+
+/// The first source of [`SOURCE_PROFILE_ORDER`] that applies to `profile`,
+/// with its plan; a broken one (half a key pair) stops the search.
+pub fn detect_source_profile(ctx: &ChainContext, profile: &str) -> Result<Option<(SourceName, Plan)>> {
+    for source in SOURCE_PROFILE_ORDER {
+        let detection = match source {
+            SourceName::AssumeRoleWithWebIdentity => web_identity::detect_profile(ctx, profile),
+            SourceName::Sso => sso::detect(ctx, profile),
+            SourceName::SharedCredentialsFile => shared_credentials_file::detect(ctx, profile),
+            SourceName::Login => login::detect(ctx, profile),
+            SourceName::CustomProcess => process::detect(ctx, profile),
+            _ => config_file::detect(ctx, profile),
+        }?;
+        if let Detection::Configured(plan) = detection {
+            return Ok(Some((source, plan)));
+        }
+    }
+    Ok(None)
 }
 
 /// What the sources keep across resolutions: the IMDS provider (for its
@@ -170,14 +207,16 @@ fn with_profile(error: Error, profile: &str) -> Error {
     }
 }
 
-async fn fetch_plan(plan: Plan, ctx: &ChainContext, services: &Services) -> Result<Credentials> {
+pub(super) async fn fetch_plan(plan: Plan, ctx: &ChainContext, services: &Services) -> Result<Credentials> {
     match plan {
         Plan::Ready(credentials) => Ok(credentials),
-        Plan::AssumeRole { profile } => assume_role::fetch(ctx, &profile).await,
+        Plan::AssumeRole { profile } => assume_role::fetch(ctx, &profile, services).await,
         Plan::WebIdentity(config) => web_identity::fetch(ctx, config).await,
         Plan::Sso { profile } => sso::fetch(ctx, &profile).await,
         Plan::Login { session } => login::fetch(ctx, &session).await,
-        Plan::Process { command, account_id } => process::fetch(ctx, &command, account_id, &services.children).await,
+        Plan::Process { profile, command, account_id } => {
+            process::fetch(ctx, &profile, &command, account_id, &services.children).await
+        }
         Plan::Container => container::fetch(ctx).await,
         Plan::Imds { endpoint } => imds::fetch(ctx, endpoint, &services.imds, services.runtime.live_epoch()).await,
     }

@@ -53,11 +53,12 @@ impl Default for ChildSlots {
 }
 
 /// Applies when the merged profile has `credential_process`.
-pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
-    match ctx.profile_value("credential_process") {
+pub(super) fn detect(ctx: &ChainContext, profile: &str) -> Result<Detection> {
+    match ctx.value_in(profile, "credential_process") {
         Some(command) => Ok(Detection::Configured(Plan::Process {
+            profile: profile.to_owned(),
             command: command.to_owned(),
-            account_id: ctx.profile_value("aws_account_id").map(str::to_owned),
+            account_id: ctx.value_in(profile, "aws_account_id").map(str::to_owned),
         })),
         None => Ok(Detection::NotConfigured("the profile has no credential_process".into())),
     }
@@ -67,11 +68,11 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
 /// fills in a missing `AccountId`.
 pub(super) async fn fetch(
     ctx: &ChainContext,
+    profile: &str,
     command: &str,
     account_id: Option<String>,
     slots: &ChildSlots,
 ) -> Result<Credentials> {
-    let profile = ctx.profile.name.as_str();
     let above = check_not_looping(ctx.env.get(GUARD_VARIABLE), profile)?;
     // Waiting for a slot is bounded by the fetch's own deadline.
     let _slot =
@@ -270,7 +271,7 @@ mod detection_tests {
 
     fn process_plan(scratch: &Scratch) -> (String, Option<String>) {
         match plan(scratch.detect(SourceName::CustomProcess, None, &[])) {
-            Plan::Process { command, account_id } => (command, account_id),
+            Plan::Process { command, account_id, .. } => (command, account_id),
             other => panic!("expected a Process plan, got {other:?}"),
         }
     }

@@ -7,8 +7,12 @@ use crate::chain::SourceName;
 use crate::types::error::Result;
 
 /// Reads the profile's `aws_access_key_id` from the credentials file only.
-pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
-    static_keys_in(SourceName::SharedCredentialsFile, ctx.credentials_profile(), &ctx.credentials.path)
+pub(super) fn detect(ctx: &ChainContext, profile: &str) -> Result<Detection> {
+    static_keys_in(
+        SourceName::SharedCredentialsFile,
+        ctx.credentials.profiles.get_profile(profile),
+        &ctx.credentials.path,
+    )
 }
 
 #[cfg(test)]

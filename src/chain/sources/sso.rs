@@ -1,15 +1,23 @@
 //! `sso`: IAM Identity Center, with an `sso_session` and its
 //! `[sso-session NAME]` section, or the legacy `sso_start_url` form; the
-//! token comes from `~/.aws/sso/cache`. aws-config's profile provider reads
-//! both forms and calls the portal.
+//! token comes from `~/.aws/sso/cache`.
+//!
+//! The settings are resolved here from credchain's own reading of the files,
+//! as botocore's `SSOProvider` resolves them (a session's keys may repeat in
+//! the profile when they agree). With a session, aws-config's SSO provider
+//! reads (and refreshes) the token and calls the portal; in the legacy form
+//! credchain reads the token itself, in either of the aws CLI's formats,
+//! and calls the portal's `GetRoleCredentials`.
 
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::sso::SsoCredentialsProvider;
+use aws_config::BehaviorVersion;
+use aws_types::region::Region;
 use sha1::{Digest, Sha1};
 
-use super::{delegate, provider_config, Detection, Plan};
+use super::{delegate, describe_sdk_error, provider_config, Detection, Plan};
 use crate::chain::context::{expand_home, ChainContext};
 use crate::chain::files::{read_bounded, Unreadable};
 use crate::chain::SourceName;
@@ -17,27 +25,154 @@ use crate::types::credentials::{describe_time, parse_rfc3339, Credentials};
 use crate::types::error::{Error, ErrorCode, Result};
 
 /// Applies when the profile names an SSO account or role (botocore's test);
-/// missing companions are reported by the provider as a config error.
-pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
-    let configured = ["sso_account_id", "sso_role_name"].iter().any(|k| ctx.profile_value(k).is_some());
-    if !configured {
-        return Ok(Detection::NotConfigured("the profile has no sso_account_id or sso_role_name".into()));
+/// then every setting must be there and agree with its session.
+pub(super) fn detect(ctx: &ChainContext, profile: &str) -> Result<Detection> {
+    match settings(ctx, profile)? {
+        Some(_) => Ok(Detection::Configured(Plan::Sso { profile: profile.to_owned() })),
+        None => Ok(Detection::NotConfigured("the profile has no sso_account_id or sso_role_name".into())),
     }
-    Ok(Detection::Configured(Plan::Sso { profile: ctx.profile.name.clone() }))
 }
 
-/// Asks the SSO portal through a fresh profile provider. When that fails
-/// for want of a usable cached token, the error says which token, where it
-/// is looked for, and the `aws sso login` command that makes one.
+/// What a profile's SSO login needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SsoSettings {
+    /// `sso_start_url`.
+    pub start_url: String,
+    /// `sso_region`: where the portal is.
+    pub region: String,
+    /// `sso_account_id`.
+    pub account_id: String,
+    /// `sso_role_name`.
+    pub role_name: String,
+    /// `sso_session`, when the profile uses one.
+    pub session: Option<String>,
+}
+
+const SESSION_KEYS: [&str; 2] = ["sso_start_url", "sso_region"];
+
+/// The profile's SSO settings, its `[sso-session]`'s merged in; `None`
+/// when the profile names neither an SSO account nor role. A session that
+/// does not exist, a key the profile and its session disagree on, or a
+/// missing setting is a configuration error, as in botocore.
+pub fn settings(ctx: &ChainContext, profile: &str) -> Result<Option<SsoSettings>> {
+    let value = |key: &str| ctx.value_in(profile, key);
+    if value("sso_account_id").is_none() && value("sso_role_name").is_none() {
+        return Ok(None);
+    }
+    let session = value("sso_session");
+    let mut resolved: Vec<(&str, Option<&str>)> = SESSION_KEYS.iter().map(|&key| (key, value(key))).collect();
+    if let Some(name) = session {
+        let section = ctx.config.profiles.sso_session(name).ok_or_else(|| {
+            config_error(format!("profile {profile}: the sso_session {name} has no [sso-session {name}] section"))
+        })?;
+        for (key, from_profile) in resolved.iter_mut() {
+            match (*from_profile, section.get(key)) {
+                (Some(mine), Some(theirs)) if mine != theirs => {
+                    return Err(config_error(format!(
+                        "profile {profile}: {key} is {mine} in the profile but {theirs} in [sso-session {name}]; \
+                         keep one"
+                    )))
+                }
+                (_, Some(theirs)) => *from_profile = Some(theirs),
+                (_, None) => {}
+            }
+        }
+    }
+    let get = |key: &str| resolved.iter().find(|(k, _)| *k == key).and_then(|(_, v)| *v);
+    let required = [
+        ("sso_role_name", value("sso_role_name")),
+        ("sso_account_id", value("sso_account_id")),
+        ("sso_start_url", get("sso_start_url")),
+        ("sso_region", get("sso_region")),
+    ];
+    let missing: Vec<&str> = required.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| *k).collect();
+    if !missing.is_empty() {
+        return Err(config_error(format!("profile {profile} uses SSO but has no {}", missing.join(", "))));
+    }
+    let [role_name, account_id, start_url, region] = required.map(|(_, v)| v.unwrap_or_default().to_owned());
+    Ok(Some(SsoSettings { start_url, region, account_id, role_name, session: session.map(str::to_owned) }))
+}
+
+fn config_error(message: String) -> Error {
+    Error::from_source(ErrorCode::InvalidConfig, SourceName::Sso.as_str(), message)
+}
+
+/// Asks the SSO portal for the role's credentials. When that fails for want
+/// of a usable cached token, the error says which token, where it is looked
+/// for, and the `aws sso login` command that makes one.
 pub(super) async fn fetch(ctx: &ChainContext, profile: &str) -> Result<Credentials> {
-    let provider = ProfileFileCredentialsProvider::builder()
-        .configure(&provider_config(ctx, SourceName::Sso)?)
-        .profile_name(profile)
-        .build();
-    match delegate(SourceName::Sso, &provider).await {
+    let Some(settings) = settings(ctx, profile)? else {
+        return Err(config_error(format!("profile {profile} has no SSO settings")));
+    };
+    let fetched = match &settings.session {
+        Some(session) => fetch_with_session(ctx, &settings, session).await,
+        None => fetch_legacy(ctx, profile, &settings).await,
+    };
+    match fetched {
         Err(error) if error.code() == ErrorCode::SourceFailed => Err(explain_failure(ctx, profile, error).await),
         other => other,
     }
+}
+
+/// The session form: aws-config's provider reads and refreshes the token.
+async fn fetch_with_session(ctx: &ChainContext, settings: &SsoSettings, session: &str) -> Result<Credentials> {
+    let provider = SsoCredentialsProvider::builder()
+        .configure(&provider_config(ctx, SourceName::Sso)?)
+        .start_url(&settings.start_url)
+        .account_id(&settings.account_id)
+        .role_name(&settings.role_name)
+        .region(Region::new(settings.region.clone()))
+        .session_name(session)
+        .build();
+    delegate(SourceName::Sso, &provider).await
+}
+
+/// The legacy form: the cached token (refused when it has expired, as
+/// botocore does, sparing the portal a call), then `GetRoleCredentials`.
+async fn fetch_legacy(ctx: &ChainContext, profile: &str, settings: &SsoSettings) -> Result<Credentials> {
+    let failed = |words: String| Error::from_source(ErrorCode::SourceFailed, SourceName::Sso.as_str(), words);
+    let cache = token_cache(ctx, profile).ok_or_else(|| failed("no token cache for the profile".into()))?;
+    let path = cache.path.clone();
+    let bytes = tokio::task::spawn_blocking(move || read_bounded(&path))
+        .await
+        .map_err(|_| Error::internal("reading the SSO token cache failed (a bug)"))?;
+    let token = bytes.as_ref().ok().and_then(|b| access_token(b));
+    let token = match (token_state(bytes, SystemTime::now()), token) {
+        (TokenState::ValidUntil(_), Some(token)) => token,
+        (TokenState::Missing, _) => return Err(failed(format!("Token for {} does not exist", settings.start_url))),
+        (TokenState::ExpiredAt(_), _) => return Err(failed("the cached SSO token has expired".into())),
+        _ => return Err(failed(format!("Token for {} is invalid", settings.start_url))),
+    };
+    let sdk_config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(settings.region.clone()))
+        .http_client(super::http::client(&ctx.network, SourceName::Sso)?)
+        .no_credentials()
+        .load()
+        .await;
+    let answer = aws_sdk_sso::Client::new(&sdk_config)
+        .get_role_credentials()
+        .role_name(&settings.role_name)
+        .account_id(&settings.account_id)
+        .access_token(token.as_str())
+        .send()
+        .await
+        .map_err(|error| failed(describe_sdk_error(&error)))?;
+    let role = answer.role_credentials().ok_or_else(|| failed("the portal's answer has no roleCredentials".into()))?;
+    let expiration = UNIX_EPOCH + Duration::from_millis(u64::try_from(role.expiration()).unwrap_or(0));
+    Ok(Credentials::new_static(
+        SourceName::Sso,
+        role.access_key_id().unwrap_or_default(),
+        role.secret_access_key().unwrap_or_default(),
+    )
+    .with_session_token(role.session_token())
+    .with_account_id(Some(&settings.account_id))
+    .with_expiration(Some(expiration)))
+}
+
+/// The cached token's `accessToken`, held so that it is zeroed on drop.
+fn access_token(bytes: &[u8]) -> Option<zeroize::Zeroizing<String>> {
+    let json: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    json.get("accessToken")?.as_str().map(|t| zeroize::Zeroizing::new(t.to_owned()))
 }
 
 /// The token a profile's SSO login caches: what `aws sso login` is asked
@@ -136,10 +271,11 @@ async fn explain_failure(ctx: &ChainContext, profile: &str, error: Error) -> Err
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
-    use super::{token_cache, token_state, TokenState, Unreadable};
+    use super::{settings, token_cache, token_state, SsoSettings, TokenState, Unreadable};
     use crate::chain::sources::Plan;
-    use crate::chain::testing::{not_configured, plan, Scratch};
+    use crate::chain::testing::{broken, not_configured, plan, Scratch};
     use crate::chain::SourceName;
+    use crate::types::error::ErrorCode;
 
     fn sso_profile(scratch: &Scratch) -> String {
         match plan(scratch.detect(SourceName::Sso, None, &[("AWS_PROFILE", "dev")])) {
@@ -159,11 +295,54 @@ mod tests {
     }
 
     #[test]
-    fn an_sso_role_name_alone_applies_and_its_companions_are_checked_later() {
-        // botocore's SSOProvider applies when either of the two is present.
+    fn an_sso_role_name_alone_applies_and_its_missing_companions_are_a_config_error() {
+        // botocore's SSOProvider applies when either of the two is present,
+        // then requires them all (InvalidConfigError).
         let scratch = Scratch::new();
         scratch.config("[profile dev]\nsso_role_name = Admin\n");
-        assert_eq!(sso_profile(&scratch), "dev");
+        let error = broken(scratch.detect(SourceName::Sso, None, &[("AWS_PROFILE", "dev")]));
+        assert_eq!(error.code(), ErrorCode::InvalidConfig);
+        assert_eq!(error.message(), "sso: profile dev uses SSO but has no sso_account_id, sso_start_url, sso_region");
+    }
+
+    const CORP: &str = "[sso-session corp]\nsso_start_url = https://corp/start\nsso_region = eu-west-1\n";
+
+    #[test]
+    fn a_sessions_keys_may_repeat_in_the_profile_when_they_agree() {
+        let scratch = Scratch::new();
+        scratch.config(&format!(
+            "[profile dev]\nsso_session = corp\nsso_start_url = https://corp/start\nsso_region = eu-west-1\n\
+             sso_account_id = 1\nsso_role_name = R\n{CORP}"
+        ));
+        let ctx = scratch.context(None, &[]);
+        assert_eq!(
+            settings(&ctx, "dev").unwrap(),
+            Some(SsoSettings {
+                start_url: "https://corp/start".into(),
+                region: "eu-west-1".into(),
+                account_id: "1".into(),
+                role_name: "R".into(),
+                session: Some("corp".into()),
+            })
+        );
+    }
+
+    #[test]
+    fn a_session_that_disagrees_or_does_not_exist_is_a_config_error() {
+        let scratch = Scratch::new();
+        scratch.config(&format!(
+            "[profile dev]\nsso_session = corp\nsso_region = us-east-1\nsso_account_id = 1\nsso_role_name = R\n\
+             [profile lost]\nsso_session = gone\nsso_account_id = 1\nsso_role_name = R\n{CORP}"
+        ));
+        let ctx = scratch.context(None, &[]);
+        assert_eq!(
+            settings(&ctx, "dev").unwrap_err().message(),
+            "sso: profile dev: sso_region is us-east-1 in the profile but eu-west-1 in [sso-session corp]; keep one"
+        );
+        assert_eq!(
+            settings(&ctx, "lost").unwrap_err().message(),
+            "sso: profile lost: the sso_session gone has no [sso-session gone] section"
+        );
     }
 
     #[test]

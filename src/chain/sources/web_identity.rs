@@ -35,21 +35,32 @@ fn value<'a>(ctx: &'a ChainContext, variable: &str, key: &str) -> Option<&'a str
 /// Applies when a token file is configured; a token file without a role is
 /// botocore's `InvalidConfigError`.
 pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
-    let Some(token_file) =
-        value(ctx, "AWS_WEB_IDENTITY_TOKEN_FILE", "web_identity_token_file").filter(|f| !f.is_empty())
-    else {
+    configured(
+        value(ctx, "AWS_WEB_IDENTITY_TOKEN_FILE", "web_identity_token_file"),
+        value(ctx, "AWS_ROLE_ARN", "role_arn"),
+        value(ctx, "AWS_ROLE_SESSION_NAME", "role_session_name"),
+    )
+}
+
+/// The same for a role chain's source profile: its own keys only, never
+/// the variables (botocore builds this provider with `disable_env_vars`).
+pub(super) fn detect_profile(ctx: &ChainContext, profile: &str) -> Result<Detection> {
+    let value = |key| ctx.value_in(profile, key);
+    configured(value("web_identity_token_file"), value("role_arn"), value("role_session_name"))
+}
+
+fn configured(token_file: Option<&str>, role_arn: Option<&str>, session_name: Option<&str>) -> Result<Detection> {
+    let Some(token_file) = token_file.filter(|f| !f.is_empty()) else {
         return Ok(Detection::NotConfigured("no web identity token file is configured".into()));
     };
-    let Some(role_arn) = value(ctx, "AWS_ROLE_ARN", "role_arn").filter(|r| !r.is_empty()) else {
+    let Some(role_arn) = role_arn.filter(|r| !r.is_empty()) else {
         return Err(Error::from_source(
             ErrorCode::InvalidConfig,
             SourceName::AssumeRoleWithWebIdentity.as_str(),
             "a web identity token file is configured but no role ARN: set role_arn in the profile or AWS_ROLE_ARN",
         ));
     };
-    let session_name = value(ctx, "AWS_ROLE_SESSION_NAME", "role_session_name")
-        .map(str::to_owned)
-        .unwrap_or_else(default_session_name);
+    let session_name = session_name.map(str::to_owned).unwrap_or_else(default_session_name);
     Ok(Detection::Configured(Plan::WebIdentity(WebIdentityConfig {
         token_file: PathBuf::from(token_file),
         role_arn: role_arn.to_owned(),

@@ -5,7 +5,9 @@
 //! why aws-config's own `DefaultCredentialsChain` cannot be used) and
 //! delegates each remote protocol (STS, SSO, `aws login`, processes, the
 //! container endpoint, IMDS) to aws-config's providers. The static sources
-//! are read here, one file per source under `sources/`.
+//! are read here, one file per source under `sources/`. The walk itself
+//! (which source applies, which answers) is decided once, in `trace.rs`,
+//! for the cache's resolution and `credchain doctor` alike.
 
 pub mod context;
 pub mod environment;
@@ -18,6 +20,7 @@ pub mod profile_file;
 pub mod sources;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod trace;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +29,7 @@ pub use context::{ChainContext, ProfileOrigin, SelectedProfile};
 pub use environment::{Environment, LatestEnvironment};
 pub use inputs::Fingerprint;
 pub use sources::{Detection, Plan, Services};
+pub use trace::{decide, Decision, Detected, Trace};
 
 use crate::types::credentials::Credentials;
 use crate::types::error::{Error, ErrorCode, Result};
@@ -65,13 +69,20 @@ pub async fn resolve(
 /// Walks the chain over an already loaded context: the first source that
 /// applies answers, and its failure is the chain's failure (as in botocore).
 pub async fn resolve_in(ctx: &ChainContext, services: &Services, fetch_timeout: Duration) -> Result<Credentials> {
-    check_profile_exists(ctx)?;
-    for source in ORDER {
-        if let Detection::Configured(plan) = sources::detect(source, ctx)? {
-            return fetch_with_deadline(source, plan, ctx, services, fetch_timeout).await;
-        }
+    walk_in(ctx, services, fetch_timeout).await.outcome()
+}
+
+/// Walks the chain over an already loaded context and keeps the trace:
+/// [`decide`] offline, then the first source that applies is fetched
+/// (bounded by `fetch_timeout`) and settles the walk. `resolve_in` and
+/// `credchain doctor` both walk here.
+pub async fn walk_in(ctx: &ChainContext, services: &Services, fetch_timeout: Duration) -> Trace {
+    let Decision { mut trace, first } = decide(ctx);
+    if let Some((source, plan)) = first {
+        let outcome = fetch_with_deadline(source, plan, ctx, services, fetch_timeout).await;
+        trace.settle(source, outcome);
     }
-    Err(Error::no_credentials())
+    trace
 }
 
 /// Carries out `plan`, giving up after `limit` with an error that names the

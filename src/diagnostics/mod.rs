@@ -32,77 +32,24 @@ use crate::chain::environment::EnvVars;
 use crate::chain::files::read_bounded;
 use crate::chain::network::{Network, TrustStore};
 use crate::chain::sources::{RoleHop, TokenState};
-use crate::chain::{
-    self, ChainContext, Detection, Environment, Plan, ProfileOrigin, SelectedProfile, Services, SourceName, ORDER,
-};
-use crate::types::credentials::{mask_access_key, rfc3339, unix_seconds, Credentials};
-use crate::types::error::{Error, Result};
+use crate::chain::{self, ChainContext, Detected, Environment, ProfileOrigin, SelectedProfile, Services, Trace};
+use crate::types::credentials::{mask_access_key, rfc3339, unix_seconds};
+use crate::types::error::Error;
 use report::{
     CredentialsReport, ErrorReport, FileReport, FilesReport, NetworkReport, ProfileReport, ProxyReport, RoleHopReport,
     SourceReport, SsoReport, TrustStoreReport,
 };
 
-/// What `detect` said about one source, kept for the pitfall checks.
-#[derive(Debug)]
-pub enum Detected {
-    /// The source does not apply; why.
-    NotConfigured(String),
-    /// The source applies; the credentials when they were read offline.
-    Configured {
-        /// Credentials already read from the environment or a file.
-        ready: Option<Credentials>,
-    },
-    /// Its configuration is broken (half a key pair, a role without a
-    /// token file...): the chain stops there if it gets there.
-    Broken(Error),
-    /// The shared files could not be read, so nothing could be decided.
-    Unknown,
-}
-
-impl Detected {
-    fn from_detection(detection: &Result<Detection>) -> Detected {
-        match detection {
-            Ok(Detection::NotConfigured(why)) => Detected::NotConfigured(why.clone()),
-            Ok(Detection::Configured(chain::Plan::Ready(credentials))) => {
-                Detected::Configured { ready: Some(credentials.clone()) }
-            }
-            Ok(Detection::Configured(_)) => Detected::Configured { ready: None },
-            Err(error) => Detected::Broken(error.clone()),
-        }
-    }
-
-    /// Whether something is configured for the source (broken counts).
-    pub fn configured(&self) -> Option<bool> {
-        match self {
-            Detected::NotConfigured(_) => Some(false),
-            Detected::Configured { .. } | Detected::Broken(_) => Some(true),
-            Detected::Unknown => None,
-        }
-    }
-}
-
-/// Everything the walk found, which the pitfall checks read.
+/// Everything the walk found, which the pitfall checks read: the chain's
+/// own trace, with what it was read from.
 #[derive(Debug)]
 pub struct Walk {
     /// The context, when the shared files could be read.
     pub ctx: Option<ChainContext>,
     /// The environment (also when the context could not be loaded).
     pub env: EnvVars,
-    /// The selected profile.
-    pub profile: SelectedProfile,
-    /// Each source's detection, in order.
-    pub detections: Vec<(SourceName, Detected)>,
-    /// The source that answered and its credentials.
-    pub winner: Option<(SourceName, Credentials)>,
-    /// When the winner's fetch finished.
-    pub fetched_at: SystemTime,
-    /// The chain's failure.
-    pub error: Option<Error>,
-    /// The source whose failure (fetch or broken configuration) stopped the
-    /// chain.
-    pub failed_source: Option<SourceName>,
-    /// The selected profile was named and exists in neither file.
-    pub profile_missing: bool,
+    /// The chain's walk: every source's detection, the winner or the error.
+    pub trace: Trace,
 }
 
 /// Diagnoses the chain for `profile` (`None`: the ambient selection, as the
@@ -119,7 +66,7 @@ pub async fn diagnose_async(
     verify: bool,
 ) -> Report {
     let walk = walk(profile, environment, services, fetch_timeout).await;
-    let verification = match (&walk.ctx, &walk.winner) {
+    let verification = match (&walk.ctx, &walk.trace.winner) {
         (Some(ctx), Some((source, credentials))) if verify => Some(verify::verify(ctx, *source, credentials).await),
         _ => None,
     };
@@ -142,8 +89,9 @@ pub async fn diagnose_async(
     }
 }
 
-/// Walks the chain as `chain::resolve_in` does, deciding every source
-/// offline and fetching only the first that applies.
+/// Walks the chain through `chain::walk_in`, the walk the cache's
+/// resolution makes: every source decided offline, only the first that
+/// applies fetched.
 async fn walk(
     explicit: Option<&str>,
     environment: Arc<Environment>,
@@ -152,131 +100,80 @@ async fn walk(
 ) -> Walk {
     let env = environment.vars.clone();
     let (_, loaded) = ChainContext::load(explicit, environment, fetch_timeout).await;
-    let (mut walk, first) = decide(explicit, env, loaded);
-    if let (Some((source, plan)), Some(ctx)) = (first, &walk.ctx) {
-        let outcome = chain::fetch_with_deadline(source, plan, ctx, services, fetch_timeout).await;
-        settle(&mut walk, source, outcome);
+    match loaded {
+        Ok(ctx) => {
+            let trace = chain::walk_in(&ctx, services, fetch_timeout).await;
+            Walk { ctx: Some(ctx), env, trace }
+        }
+        Err(error) => unreadable(explicit, env, error),
     }
-    walk
 }
 
-/// Starts the walk from what reading the files gave and decides every
-/// source offline, in order. Returns the first source that applies with its
-/// plan, for the caller to fetch; none when the files could not be read, the
-/// profile is missing, a broken source stops the chain first, or no source
-/// applies (the walk's error then says which).
-fn decide(explicit: Option<&str>, env: EnvVars, loaded: Result<ChainContext>) -> (Walk, Option<(SourceName, Plan)>) {
-    let mut walk = Walk {
-        profile: SelectedProfile::select(explicit, &env),
-        env,
-        ctx: None,
-        detections: Vec::new(),
-        winner: None,
-        fetched_at: SystemTime::now(),
-        error: None,
-        failed_source: None,
-        profile_missing: false,
-    };
-    let ctx = match loaded {
-        Ok(ctx) => ctx,
-        Err(error) => {
-            walk.detections = ORDER.iter().map(|&s| (s, Detected::Unknown)).collect();
-            walk.error = Some(error);
-            return (walk, None);
-        }
-    };
-    walk.profile = ctx.profile.clone();
-    if let Err(error) = chain::check_profile_exists(&ctx) {
-        walk.profile_missing = true;
-        walk.error = Some(error);
-    }
-    let mut first = None;
-    for source in ORDER {
-        let detection = chain::sources::detect(source, &ctx);
-        walk.detections.push((source, Detected::from_detection(&detection)));
-        if walk.error.is_some() || first.is_some() {
-            continue;
-        }
-        match detection {
-            Ok(Detection::NotConfigured(_)) => {}
-            Ok(Detection::Configured(plan)) => first = Some((source, plan)),
-            Err(error) => {
-                walk.error = Some(error);
-                walk.failed_source = Some(source);
-            }
-        }
-    }
-    if first.is_none() && walk.error.is_none() {
-        walk.error = Some(Error::no_credentials());
-    }
-    walk.ctx = Some(ctx);
-    (walk, first)
-}
-
-/// Records the outcome of the fetch of `source`, the first that applied.
-fn settle(walk: &mut Walk, source: SourceName, outcome: Result<Credentials>) {
-    match outcome {
-        Ok(credentials) => walk.winner = Some((source, credentials)),
-        Err(error) => {
-            walk.error = Some(error);
-            walk.failed_source = Some(source);
-        }
-    }
-    walk.fetched_at = SystemTime::now();
+/// The walk when the shared files could not be read: the profile as the
+/// environment selects it, and no source decided.
+fn unreadable(explicit: Option<&str>, env: EnvVars, error: Error) -> Walk {
+    let trace = Trace::unreadable(SelectedProfile::select(explicit, &env), error);
+    Walk { ctx: None, env, trace }
 }
 
 /// Test-only: the walk [`walk`] makes, read synchronously and without any
-/// fetch. The first source that applies answers with the credentials its
-/// detection read, or, for a source that needs a fetch (a role, a process,
-/// the container, IMDS...), with `fetched`, the fetch's outcome as the test
-/// hands it in; either goes through the chain's own `usable` check.
+/// fetch: the chain's own `decide`, then the first source that applies
+/// answers with the credentials its detection read, or, for a source that
+/// needs a fetch (a role, a process, the container, IMDS...), with
+/// `fetched`, the fetch's outcome as the test hands it in; either goes
+/// through the chain's own `usable` check.
 #[cfg(test)]
 pub(crate) fn walk_offline(
     explicit: Option<&str>,
     environment: &Environment,
-    fetched: Option<Result<Credentials>>,
+    fetched: Option<crate::types::error::Result<crate::types::credentials::Credentials>>,
 ) -> Walk {
-    let (_, loaded) = ChainContext::read(explicit, environment);
-    let (mut walk, first) = decide(explicit, environment.vars.clone(), loaded);
+    let env = environment.vars.clone();
+    let ctx = match ChainContext::read(explicit, environment).1 {
+        Ok(ctx) => ctx,
+        Err(error) => return unreadable(explicit, env, error),
+    };
+    let chain::Decision { mut trace, first } = chain::decide(&ctx);
     if let Some((source, plan)) = first {
         let outcome = match (plan, fetched) {
-            (Plan::Ready(credentials), None) => Ok(credentials),
-            (Plan::Ready(_), Some(_)) => panic!("{source} answered offline: hand in no fetch"),
+            (chain::Plan::Ready(credentials), None) => Ok(credentials),
+            (chain::Plan::Ready(_), Some(_)) => panic!("{source} answered offline: hand in no fetch"),
             (_, Some(outcome)) => outcome,
             (plan, None) => panic!("{source} needs a fetch ({plan:?}): hand in its outcome"),
         };
-        settle(&mut walk, source, outcome.and_then(|credentials| chain::usable(source, credentials)));
+        trace.settle(source, outcome.and_then(|credentials| chain::usable(source, credentials)));
     }
-    walk
+    Walk { ctx: Some(ctx), env, trace }
 }
 
 /// Why the sources after the one that settled the chain were not asked.
 fn not_reached(walk: &Walk) -> String {
-    if let Some((winner, _)) = &walk.winner {
+    if let Some((winner, _)) = &walk.trace.winner {
         return format!("not reached: {winner} answered first");
     }
-    if walk.profile_missing {
+    if walk.trace.profile_missing {
         return format!(
             "not reached: the profile {} was not found",
-            crate::types::text::escape_name(&walk.profile.name)
+            crate::types::text::escape_name(&walk.trace.profile.name)
         );
     }
-    match walk.failed_source {
+    match walk.trace.failed_source {
         Some(source) => format!("not reached: {source} failed first"),
         None => "not reached: the shared config files could not be read".to_owned(),
     }
 }
 
 fn source_rows(walk: &Walk) -> Vec<SourceReport> {
-    let winner = walk.winner.as_ref().map(|(s, _)| *s);
-    walk.detections
+    let winner = walk.trace.winner.as_ref().map(|(s, _)| *s);
+    walk.trace
+        .detections
         .iter()
         .enumerate()
         .map(|(index, (source, detected))| {
             let (status, reason) = if Some(*source) == winner {
                 (Status::Used, None)
-            } else if Some(*source) == walk.failed_source {
-                let message = walk.error.as_ref().map(|e| e.message().to_owned());
+            } else if Some(*source) == walk.trace.failed_source {
+                let message = walk.trace.error.as_ref().map(|e| e.message().to_owned());
                 (Status::Failed, message)
             } else {
                 let reason = match detected {
@@ -303,7 +200,7 @@ fn source_rows(walk: &Walk) -> Vec<SourceReport> {
 fn build_report(walk: &Walk, pitfalls: Vec<Pitfall>, now: SystemTime) -> Report {
     let (config_path, credentials_path) = shared_file_paths(walk);
     let exists = |path: &std::path::Path| path.exists();
-    let credentials = walk.winner.as_ref().map(|(source, credentials)| CredentialsReport {
+    let credentials = walk.trace.winner.as_ref().map(|(source, credentials)| CredentialsReport {
         source: source.as_str(),
         access_key_id: mask_access_key(&credentials.access_key_id),
         session_token: credentials.session_token.is_some(),
@@ -312,7 +209,7 @@ fn build_report(walk: &Walk, pitfalls: Vec<Pitfall>, now: SystemTime) -> Report 
         expires_in_seconds: credentials.expiration.map(|at| unix_seconds(at) - unix_seconds(now)),
         refreshes_automatically: source.refreshes_itself(),
     });
-    let ok = walk.winner.is_some() && !pitfalls.iter().any(|p| p.severity == Severity::Error);
+    let ok = walk.trace.winner.is_some() && !pitfalls.iter().any(|p| p.severity == Severity::Error);
     Report {
         schema_version: SCHEMA_VERSION,
         credchain_version: env!("CARGO_PKG_VERSION"),
@@ -324,9 +221,9 @@ fn build_report(walk: &Walk, pitfalls: Vec<Pitfall>, now: SystemTime) -> Report 
         },
         network: network_report(walk),
         sources: source_rows(walk),
-        winner: walk.winner.as_ref().map(|(s, _)| s.as_str()),
+        winner: walk.trace.winner.as_ref().map(|(s, _)| s.as_str()),
         credentials,
-        error: walk.error.as_ref().map(ErrorReport::from),
+        error: walk.trace.error.as_ref().map(ErrorReport::from),
         pitfalls,
         verification: None,
         library_copies: None,
@@ -337,14 +234,14 @@ fn build_report(walk: &Walk, pitfalls: Vec<Pitfall>, now: SystemTime) -> Report 
 /// SSO login (whose token file is read here, on the blocking pool).
 fn profile_report(walk: &Walk, now: SystemTime) -> ProfileReport {
     let ctx = walk.ctx.as_ref();
-    let name = walk.profile.name.as_str();
+    let name = walk.trace.profile.name.as_str();
     let region = ctx.and_then(ChainContext::region_and_origin);
     let role_chain = ctx
         .filter(|c| c.profile_value("role_arn").is_some())
         .map(|c| chain::sources::role_chain(c, name).into_iter().map(role_hop_report).collect());
     ProfileReport {
         name: name.to_owned(),
-        origin: origin_name(walk.profile.origin),
+        origin: origin_name(walk.trace.profile.origin),
         in_config_file: ctx.map(|c| c.config_profile().is_some()),
         in_credentials_file: ctx.map(|c| c.credentials_profile().is_some()),
         region_from: region.as_ref().map(|(_, from)| from.clone()),
@@ -395,7 +292,7 @@ fn network_report(walk: &Walk) -> NetworkReport {
     let network = match &walk.ctx {
         Some(ctx) => &ctx.network,
         None => {
-            from_env = Network::read(&walk.env, &walk.profile.name, None);
+            from_env = Network::read(&walk.env, &walk.trace.profile.name, None);
             &from_env
         }
     };

@@ -14,11 +14,11 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use super::report::{Pitfall, Severity};
-use super::{shared_file_paths, shell, Detected, Walk};
+use super::{shared_file_paths, shell, Walk};
 use crate::cache::timing::windows;
 use crate::chain::files::read_bounded;
 use crate::chain::sources::TokenState;
-use crate::chain::{ChainContext, ProfileOrigin, SourceName};
+use crate::chain::{ChainContext, Detected, ProfileOrigin, SourceName};
 use crate::types::credentials::{describe_time, Credentials};
 use crate::types::error::ErrorCode;
 
@@ -108,8 +108,8 @@ fn push(found: &mut Vec<Pitfall>, code: &'static str, severity: Severity, source
 /// `error` when `source` is the one the chain uses or stops at, `warning`
 /// when an earlier source settled the chain first.
 fn severity_for(walk: &Walk, source: SourceName) -> Severity {
-    let used = walk.winner.as_ref().is_some_and(|(s, _)| *s == source);
-    if used || walk.failed_source == Some(source) {
+    let used = walk.trace.winner.as_ref().is_some_and(|(s, _)| *s == source);
+    if used || walk.trace.failed_source == Some(source) {
         Severity::Error
     } else {
         Severity::Warning
@@ -117,7 +117,7 @@ fn severity_for(walk: &Walk, source: SourceName) -> Severity {
 }
 
 fn detected(walk: &Walk, source: SourceName) -> Option<&Detected> {
-    walk.detections.iter().find(|(s, _)| *s == source).map(|(_, d)| d)
+    walk.trace.detections.iter().find(|(s, _)| *s == source).map(|(_, d)| d)
 }
 
 fn ready(walk: &Walk, source: SourceName) -> Option<&Credentials> {
@@ -132,7 +132,7 @@ fn is_temporary_key(access_key_id: &str) -> bool {
 }
 
 fn how_profile_was_chosen(walk: &Walk) -> String {
-    match walk.profile.origin {
+    match walk.trace.profile.origin {
         ProfileOrigin::Caller => "named by the caller".to_owned(),
         ProfileOrigin::Variable(variable) => format!("named by {variable}"),
         ProfileOrigin::Default => "the default".to_owned(),
@@ -140,11 +140,11 @@ fn how_profile_was_chosen(walk: &Walk) -> String {
 }
 
 fn profile_not_found(walk: &Walk, found: &mut Vec<Pitfall>) {
-    if !walk.profile_missing {
+    if !walk.trace.profile_missing {
         return;
     }
     let (config, credentials) = shared_file_paths(walk);
-    let name = &walk.profile.name;
+    let name = &walk.trace.profile.name;
     push(
         found,
         PROFILE_NOT_FOUND,
@@ -164,13 +164,13 @@ fn profile_not_found(walk: &Walk, found: &mut Vec<Pitfall>) {
 /// Half key pairs and unusable configurations, wherever they are.
 fn broken_sources(walk: &Walk, found: &mut Vec<Pitfall>) {
     if walk.ctx.is_none() {
-        if let Some(error) = &walk.error {
+        if let Some(error) = &walk.trace.error {
             let message = format!("{}. Fix the file; until then no source of the chain can be used.", error.message());
             push(found, INVALID_CONFIG, Severity::Error, None, message);
         }
         return;
     }
-    for (source, detection) in &walk.detections {
+    for (source, detection) in &walk.trace.detections {
         let Detected::Broken(error) = detection else {
             continue;
         };
@@ -198,10 +198,14 @@ fn broken_sources(walk: &Walk, found: &mut Vec<Pitfall>) {
 }
 
 fn no_source_configured(walk: &Walk, found: &mut Vec<Pitfall>) {
-    if walk.ctx.is_none() || walk.profile_missing || walk.winner.is_some() || walk.failed_source.is_some() {
+    if walk.ctx.is_none()
+        || walk.trace.profile_missing
+        || walk.trace.winner.is_some()
+        || walk.trace.failed_source.is_some()
+    {
         return;
     }
-    if walk.detections.iter().any(|(_, d)| d.configured() != Some(false)) {
+    if walk.trace.detections.iter().any(|(_, d)| d.configured() != Some(false)) {
         return;
     }
     let (config, credentials) = shared_file_paths(walk);
@@ -215,7 +219,7 @@ fn no_source_configured(walk: &Walk, found: &mut Vec<Pitfall>) {
              no web identity or container endpoint, and instance metadata is disabled (AWS_EC2_METADATA_DISABLED). \
              Configure one: role_arn with source_profile, sso_session or credential_process in the config file, \
              static keys in the credentials file for development, or run with an instance or task role.",
-            walk.profile.name,
+            walk.trace.profile.name,
             config.display(),
             credentials.display()
         ),
@@ -257,7 +261,7 @@ fn env_shadows_refreshable_source(walk: &Walk, found: &mut Vec<Pitfall>) {
     let mut hidden: Vec<String> = REFRESHING_PROFILE_KEYS
         .iter()
         .filter(|key| ctx.profile_value(key).is_some())
-        .map(|key| format!("{key} in profile {}", crate::types::text::escape_name(&walk.profile.name)))
+        .map(|key| format!("{key} in profile {}", crate::types::text::escape_name(&walk.trace.profile.name)))
         .collect();
     for variable in
         ["AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]
@@ -283,7 +287,7 @@ fn env_shadows_refreshable_source(walk: &Walk, found: &mut Vec<Pitfall>) {
 }
 
 fn explicit_profile_ignores_env(walk: &Walk, found: &mut Vec<Pitfall>) {
-    if !matches!(walk.profile.origin, ProfileOrigin::Caller) {
+    if !matches!(walk.trace.profile.origin, ProfileOrigin::Caller) {
         return;
     }
     let set: Vec<&str> = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
@@ -301,7 +305,7 @@ fn explicit_profile_ignores_env(walk: &Walk, found: &mut Vec<Pitfall>) {
         format!(
             "the caller named profile {}, so {} in the environment {} ignored (as in botocore). If the environment's \
              keys were meant, pass no profile; otherwise unset them so nobody is misled.",
-            walk.profile.name,
+            walk.trace.profile.name,
             set.join(" and "),
             if set.len() == 1 { "is" } else { "are" }
         ),
@@ -309,7 +313,7 @@ fn explicit_profile_ignores_env(walk: &Walk, found: &mut Vec<Pitfall>) {
 }
 
 fn profile_variables_disagree(walk: &Walk, found: &mut Vec<Pitfall>) {
-    if matches!(walk.profile.origin, ProfileOrigin::Caller) {
+    if matches!(walk.trace.profile.origin, ProfileOrigin::Caller) {
         return;
     }
     let (Some(default), Some(profile)) = (walk.env.non_empty("AWS_DEFAULT_PROFILE"), walk.env.non_empty("AWS_PROFILE"))
@@ -359,7 +363,7 @@ fn static_temporary_credentials_in_file(walk: &Walk, found: &mut Vec<Pitfall>) {
                  sts assume-role`, the SSO portal...) are static and stop working when they expire. Remove the keys \
                  and {key} from this section and configure role_arn with source_profile, sso_session or \
                  credential_process in the config file instead.",
-                walk.profile.name,
+                walk.trace.profile.name,
                 path.display()
             ),
         );
@@ -367,7 +371,7 @@ fn static_temporary_credentials_in_file(walk: &Walk, found: &mut Vec<Pitfall>) {
 }
 
 fn missing_session_token(walk: &Walk, found: &mut Vec<Pitfall>) {
-    for (source, _) in &walk.detections {
+    for (source, _) in &walk.trace.detections {
         let Some(credentials) = ready(walk, *source) else {
             continue;
         };
@@ -395,8 +399,8 @@ fn missing_session_token(walk: &Walk, found: &mut Vec<Pitfall>) {
 fn expiry(walk: &Walk, now: SystemTime, found: &mut Vec<Pitfall>) {
     // The chain refuses expired credentials, so static ones past their
     // expiry show up as the failure of their source, not as a winner.
-    let refused = walk.failed_source.and_then(|source| ready(walk, source).map(|c| (source, c)));
-    let Some((source, credentials)) = walk.winner.as_ref().map(|(s, c)| (*s, c)).or(refused) else {
+    let refused = walk.trace.failed_source.and_then(|source| ready(walk, source).map(|c| (source, c)));
+    let Some((source, credentials)) = walk.trace.winner.as_ref().map(|(s, c)| (*s, c)).or(refused) else {
         return;
     };
     let Some(expires_at) = credentials.expiration else {
@@ -416,13 +420,13 @@ fn expiry(walk: &Walk, now: SystemTime, found: &mut Vec<Pitfall>) {
         );
         return;
     };
-    if walk.winner.is_none() {
+    if walk.trace.winner.is_none() {
         return;
     }
     // A source that renews itself just issued these, so their lifetime is
     // known; static ones were issued at an unknown time.
     let lifetime = if source.refreshes_itself() {
-        expires_at.duration_since(walk.fetched_at).unwrap_or(Duration::ZERO)
+        expires_at.duration_since(walk.trace.fetched_at).unwrap_or(Duration::ZERO)
     } else {
         ASSUMED_STATIC_LIFETIME
     };
@@ -557,7 +561,7 @@ fn credential_process(walk: &Walk, found: &mut Vec<Pitfall>) {
                 "the credential_process of profile {p} runs credchain for profile {p} itself: a loop, which credchain \
                  refuses. `credchain get --format process` is for other tools; give it a profile whose credentials \
                  come from elsewhere (a source_profile, sso_session or keys).",
-                p = crate::types::text::escape_name(&walk.profile.name)
+                p = crate::types::text::escape_name(&walk.trace.profile.name)
             ),
         );
     }
@@ -613,8 +617,8 @@ fn runs_credchain_for(words: &[String], walk: &Walk) -> bool {
             .or_else(|| (w == "--profile").then(|| words.get(i + 1).cloned()).flatten())
     });
     match named {
-        Some(profile) => profile == walk.profile.name,
-        None => !matches!(walk.profile.origin, ProfileOrigin::Caller),
+        Some(profile) => profile == walk.trace.profile.name,
+        None => !matches!(walk.trace.profile.origin, ProfileOrigin::Caller),
     }
 }
 
@@ -630,8 +634,8 @@ fn unquoted_path_with_space(words: &[String]) -> Option<String> {
 
 fn imds_fallback(walk: &Walk, found: &mut Vec<Pitfall>) {
     let source = SourceName::IamRole;
-    let answered = walk.winner.as_ref().is_some_and(|(s, _)| *s == source);
-    if !answered && walk.failed_source != Some(source) {
+    let answered = walk.trace.winner.as_ref().is_some_and(|(s, _)| *s == source);
+    if !answered && walk.trace.failed_source != Some(source) {
         return;
     }
     let endpoint = walk
@@ -648,7 +652,7 @@ fn imds_fallback(walk: &Walk, found: &mut Vec<Pitfall>) {
             format!(
                 "nothing else is configured for profile {}, so the credentials come from the instance metadata \
                  service ({endpoint}): the recommended setup on EC2. Elsewhere, configure a source explicitly.",
-                walk.profile.name
+                walk.trace.profile.name
             ),
         );
     } else {
@@ -662,7 +666,7 @@ fn imds_fallback(walk: &Walk, found: &mut Vec<Pitfall>) {
                  ({endpoint}), which did not answer. Off EC2, set AWS_EC2_METADATA_DISABLED=true so the chain fails \
                  at once, and configure a source (a profile with role_arn, sso_session or credential_process, or \
                  keys in the credentials file).",
-                walk.profile.name
+                walk.trace.profile.name
             ),
         );
     }
@@ -676,8 +680,8 @@ fn sso_token(walk: &Walk, now: SystemTime, found: &mut Vec<Pitfall>) {
     let (Some(ctx), Some(Detected::Configured { .. })) = (&walk.ctx, detected(walk, SourceName::Sso)) else {
         return;
     };
-    let Some(cache) = crate::chain::sources::token_cache(ctx, &walk.profile.name) else { return };
-    let login = format!("aws sso login --profile {}", walk.profile.name);
+    let Some(cache) = crate::chain::sources::token_cache(ctx, &walk.trace.profile.name) else { return };
+    let login = format!("aws sso login --profile {}", walk.trace.profile.name);
     let (code, message) = match crate::chain::sources::token_state(read_bounded(&cache.path), now) {
         TokenState::Missing => (
             "sso-token-missing",

@@ -63,7 +63,7 @@ fn a_clean_static_profile_has_no_pitfall() {
     let scratch = Scratch::new();
     scratch.credentials(STATIC_DEFAULT);
     let walk = walk(&scratch, None, &[], None);
-    assert_eq!(walk.winner.as_ref().map(|(s, _)| *s), Some(SourceName::SharedCredentialsFile));
+    assert_eq!(walk.trace.winner.as_ref().map(|(s, _)| *s), Some(SourceName::SharedCredentialsFile));
     assert_eq!(codes(&find(&walk, SystemTime::now())), []);
 }
 
@@ -104,7 +104,7 @@ fn half_a_key_pair_in_the_environment_stops_the_chain_as_an_error() {
     let scratch = Scratch::new();
     scratch.credentials(STATIC_DEFAULT);
     let walk = walk(&scratch, None, &[ENV_KEYS[0]], None);
-    assert_eq!(walk.failed_source, Some(SourceName::Env));
+    assert_eq!(walk.trace.failed_source, Some(SourceName::Env));
     let found = find(&walk, SystemTime::now());
     assert_eq!(codes(&found), [(PARTIAL_CREDENTIALS, Severity::Error, Some("env"))]);
     assert_eq!(
@@ -138,7 +138,7 @@ fn an_unparsable_config_file_is_invalid_config_of_no_source() {
     let config = scratch.config("[default\nregion = x\n");
     let walk = walk(&scratch, None, &[], None);
     assert!(walk.ctx.is_none());
-    assert!(walk.detections.iter().all(|(_, d)| d.configured().is_none()));
+    assert!(walk.trace.detections.iter().all(|(_, d)| d.configured().is_none()));
     let found = find(&walk, SystemTime::now());
     assert_eq!(codes(&found), [(INVALID_CONFIG, Severity::Error, None)]);
     let text = message(&found, INVALID_CONFIG);
@@ -207,7 +207,7 @@ fn a_profile_named_by_the_caller_ignores_environment_keys_with_a_warning() {
     let scratch = Scratch::new();
     scratch.credentials("[dev]\naws_access_key_id = AKIADEVEXAMPLE\naws_secret_access_key = dev-secret\n");
     let walk = walk(&scratch, Some("dev"), &ENV_KEYS, None);
-    assert_eq!(walk.winner.as_ref().map(|(s, _)| *s), Some(SourceName::SharedCredentialsFile));
+    assert_eq!(walk.trace.winner.as_ref().map(|(s, _)| *s), Some(SourceName::SharedCredentialsFile));
     let found = find(&walk, SystemTime::now());
     assert_eq!(codes(&found), [(EXPLICIT_PROFILE_IGNORES_ENV, Severity::Warning, Some("env"))]);
     assert!(message(&found, EXPLICIT_PROFILE_IGNORES_ENV)
@@ -223,7 +223,7 @@ fn profile_variables_that_disagree_are_a_warning_unless_the_caller_named_one() {
     scratch.credentials("[a]\naws_access_key_id = AKIAAEXAMPLE\naws_secret_access_key = a-secret\n");
     let disagree = [("AWS_DEFAULT_PROFILE", "a"), ("AWS_PROFILE", "b")];
     let walk = walk(&scratch, None, &disagree, None);
-    assert_eq!(walk.profile.name, "a");
+    assert_eq!(walk.trace.profile.name, "a");
     let found = find(&walk, SystemTime::now());
     assert_eq!(codes(&found), [(PROFILE_VARIABLES_DISAGREE, Severity::Warning, None)]);
     assert!(message(&found, PROFILE_VARIABLES_DISAGREE).starts_with("AWS_DEFAULT_PROFILE=a wins over AWS_PROFILE=b"));
@@ -277,8 +277,8 @@ fn expired_static_credentials_are_refused_and_reported_expired() {
     let scratch = Scratch::new();
     let expired = rfc3339(SystemTime::now() - Duration::from_secs(3600));
     let walk = walk(&scratch, None, &[ENV_KEYS[0], ENV_KEYS[1], ("AWS_CREDENTIAL_EXPIRATION", expired.as_str())], None);
-    assert_eq!(walk.failed_source, Some(SourceName::Env));
-    assert_eq!(walk.error.as_ref().map(Error::code), Some(ErrorCode::SourceFailed));
+    assert_eq!(walk.trace.failed_source, Some(SourceName::Env));
+    assert_eq!(walk.trace.error.as_ref().map(Error::code), Some(ErrorCode::SourceFailed));
     let found = find(&walk, SystemTime::now());
     assert_eq!(codes(&found), [(CREDENTIALS_EXPIRED, Severity::Error, Some("env"))]);
     let text = message(&found, CREDENTIALS_EXPIRED);
@@ -307,11 +307,11 @@ fn refreshing_credentials_are_expiring_within_a_sixth_of_their_lifetime() {
     scratch.config("[default]\ncredential_process = /opt/bin/creds --json\n");
     let answer = temporary(SourceName::CustomProcess, in_an_hour_and(0));
     let walk = walk(&scratch, None, &[], Some(Ok(answer)));
-    assert_eq!(walk.winner.as_ref().map(|(s, _)| *s), Some(SourceName::CustomProcess));
-    let found = find(&walk, walk.fetched_at + Duration::from_secs(3300));
+    assert_eq!(walk.trace.winner.as_ref().map(|(s, _)| *s), Some(SourceName::CustomProcess));
+    let found = find(&walk, walk.trace.fetched_at + Duration::from_secs(3300));
     assert_eq!(codes(&found), [(CREDENTIALS_EXPIRING, Severity::Warning, Some("custom-process"))]);
     assert!(message(&found, CREDENTIALS_EXPIRING).contains("custom-process handed out credentials that are about to"));
-    assert_eq!(codes(&find(&walk, walk.fetched_at + Duration::from_secs(60))), []);
+    assert_eq!(codes(&find(&walk, walk.trace.fetched_at + Duration::from_secs(60))), []);
 }
 
 #[test]

@@ -311,12 +311,18 @@ fn a_malformed_config_file_is_a_config_error_naming_the_file() {
 }
 
 #[test]
-fn role_arn_without_a_source_is_a_config_error() {
+fn role_arn_without_a_source_is_partial_credentials() {
+    // botocore's PartialCredentialsError (cred_var "source_profile or credential_source").
     let s = Scenario::new();
     s.config("[default]\nrole_arn = arn:aws:iam::123456789012:role/r\nregion = us-east-1\n");
     let answer = s.get(None);
-    assert_eq!(answer["error"]["code"], "invalid-config", "{answer}");
-    assert!(answer["error"]["message"].as_str().unwrap().starts_with("assume-role: "), "{answer}");
+    assert_eq!(answer["error"]["code"], "partial-credentials", "{answer}");
+    assert_eq!(
+        answer["error"]["message"],
+        "assume-role: profile default (role arn:aws:iam::123456789012:role/r): profile default has role_arn but \
+         neither source_profile nor credential_source",
+        "{answer}"
+    );
 }
 
 #[test]

@@ -96,9 +96,7 @@ impl ChainContext {
         let env = environment.vars.clone();
         let profile = SelectedProfile::select(explicit_profile, &env);
         let all = &environment.child;
-        let config_path = expand_path(env.non_empty("AWS_CONFIG_FILE").unwrap_or("~/.aws/config"), &env, all);
-        let credentials_path =
-            expand_path(env.non_empty("AWS_SHARED_CREDENTIALS_FILE").unwrap_or("~/.aws/credentials"), &env, all);
+        let (config_path, credentials_path) = shared_file_paths(&env, all);
         let boto = boto_config_paths(&env, all);
         let inputs = Fingerprint::capture(&env, &watched_files(&env, &config_path, &credentials_path, &boto));
         let files = read_shared_file(config_path, ProfileFile::parse_config)
@@ -197,6 +195,14 @@ impl ChainContext {
             .into_iter()
             .find_map(|name| self.env.non_empty(name).map(|region| (region.to_owned(), name.to_owned())))
     }
+}
+
+/// Where the config and credentials files are: `AWS_CONFIG_FILE` and
+/// `AWS_SHARED_CREDENTIALS_FILE` when set (an empty value names no file, as
+/// in botocore, rather than the default), else under `~/.aws`; expanded.
+pub fn shared_file_paths(env: &EnvVars, all: &ChildEnv) -> (PathBuf, PathBuf) {
+    let path = |variable, default| expand_path(env.get(variable).unwrap_or(default), env, all);
+    (path("AWS_CONFIG_FILE", "~/.aws/config"), path("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"))
 }
 
 /// Expands `$NAME` and `${NAME}` from the environment, then a leading `~`,

@@ -178,6 +178,10 @@ impl Reader {
                 }
                 self.add_key(number, target, key.to_lowercase(), value)
             }
+            None if stripped.starts_with('[') => {
+                self.note_bad_line(number, "a [section] header without its closing ]");
+                Ok(())
+            }
             None => {
                 self.note_bad_line(number, "neither a [section] nor a `key = value` line");
                 Ok(())
@@ -253,7 +257,12 @@ fn join_values(keys: Vec<Key>) -> Result<Vec<(String, String)>, IniError> {
 pub fn parse_ini(text: &str) -> Result<IniSections, IniError> {
     let mut reader = Reader::default();
     for (index, line) in py_lines(text).enumerate() {
-        reader.line(index + 1, line)?;
+        // configparser raises a duplicate at once, even after a malformed
+        // line it meant to report at the end; the earlier line is the one a
+        // person needs to see.
+        if let Err(error) = reader.line(index + 1, line) {
+            return Err(reader.bad_line.take().unwrap_or(error));
+        }
     }
     reader.finish()
 }
@@ -377,6 +386,7 @@ mod tests {
             "line 3: neither a [section] nor a `key = value` line"
         );
         assert_eq!(refused("[s]\n= v\n"), "line 2: a value without a key");
+        assert_eq!(refused("[s]\nk = 1\n[t\nk = 2\n"), "line 3: a [section] header without its closing ]");
         assert_eq!(refused("[s]\n[t]\n[s]\n"), "line 3: the section [s] appears twice");
         assert_eq!(refused("[s]\nK = 1\nk = 2\n"), "line 3: the key k appears twice in its section");
         assert_eq!(

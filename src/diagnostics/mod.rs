@@ -26,7 +26,7 @@ use std::time::{Duration, SystemTime};
 
 pub use report::{LibraryCopyReport, Pitfall, Report, Severity, Status, SCHEMA_VERSION};
 
-use crate::chain::context::expand_path;
+use crate::chain::context;
 use crate::chain::environment::ChildEnv;
 use crate::chain::environment::EnvVars;
 use crate::chain::files::read_bounded;
@@ -322,18 +322,7 @@ fn network_report(walk: &Walk) -> NetworkReport {
 pub fn shared_file_paths(walk: &Walk) -> (std::path::PathBuf, std::path::PathBuf) {
     match &walk.ctx {
         Some(ctx) => (ctx.config.path.clone(), ctx.credentials.path.clone()),
-        None => (
-            expand_path(
-                walk.env.non_empty("AWS_CONFIG_FILE").unwrap_or("~/.aws/config"),
-                &walk.env,
-                &ChildEnv::default(),
-            ),
-            expand_path(
-                walk.env.non_empty("AWS_SHARED_CREDENTIALS_FILE").unwrap_or("~/.aws/credentials"),
-                &walk.env,
-                &ChildEnv::default(),
-            ),
-        ),
+        None => context::shared_file_paths(&walk.env, &ChildEnv::default()),
     }
 }
 

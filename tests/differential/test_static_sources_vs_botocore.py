@@ -11,25 +11,14 @@ caught too.
 from __future__ import annotations
 
 import stat
-import sys
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import pytest
 
+from cases import (CONFIG_DEFAULT, CREDS_DEFAULT, config_file, creds_file, env,
+                   process_command, steps)
 from harness import Scenario
-
-CREDS_DEFAULT = "[default]\naws_access_key_id = AKIDCREDS\naws_secret_access_key = creds-secret\n"
-CONFIG_DEFAULT = "[default]\naws_access_key_id = AKIDCONFIG\naws_secret_access_key = config-secret\n"
-PROCESS_JSON = '{"Version": 1, "AccessKeyId": "AKIDPROCESS", "SecretAccessKey": "process-secret", "SessionToken": "process-token"}'
-
-
-def process_command(scn: Scenario) -> str:
-    """A credential_process at a path with a space, quoted so that botocore
-    (which splits the command itself) and aws-config (sh -c) agree."""
-    script = scn.write("bin/my creds.py", f"import sys\nsys.stdout.write({PROCESS_JSON!r})\n")
-    return f'"{sys.executable}" "{script}"'
-
 
 @dataclass
 class Case:
@@ -42,27 +31,6 @@ class Case:
     token: Optional[str] = None
     error_code: Optional[int] = None
     message_has: list = field(default_factory=list)
-
-
-def env(**values: str) -> Callable[[Scenario], None]:
-    def apply(scn: Scenario) -> None:
-        scn.env.update(values)
-    return apply
-
-
-def steps(*fns: Callable[[Scenario], None]) -> Callable[[Scenario], None]:
-    def apply(scn: Scenario) -> None:
-        for fn in fns:
-            fn(scn)
-    return apply
-
-
-def creds_file(text: str) -> Callable[[Scenario], None]:
-    return lambda scn: scn.credentials(text)
-
-
-def config_file(text: str) -> Callable[[Scenario], None]:
-    return lambda scn: scn.config(text)
 
 
 def ec2_file(scn: Scenario) -> None:

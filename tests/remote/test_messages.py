@@ -23,7 +23,7 @@ from harness import INVALID_CONFIG, LIB_DIR, SOURCE_FAILED
 
 CREDCHAIN = LIB_DIR / "credchain"
 CHAIN = (f"profile hop2 (role {S.role_arn('hop2', '444455556666')}) <- profile hop1 (role {S.role_arn('hop1')}) "
-         "<- profile base")
+         "<- profile base (shared-credentials-file)")
 
 
 def closed_port_url() -> str:
@@ -69,7 +69,7 @@ def test_a_refused_connection_names_the_role_chain_and_the_endpoint_url(scn, sts
     scn.use_sts(url)
     last = failure(scn, profile)
     assert (last["code"], last["message"]) == (SOURCE_FAILED, (
-        f"assume-role: {CHAIN}: an error occurred while loading credentials: dispatch failure: other: io error: "
+        f"assume-role: {CHAIN}: an error occurred while loading credentials: dispatch failure: io error: "
         "client error (Connect): tcp connect error: Connection refused (os error 111) "
         f"(endpoint URL {url})"))
 
@@ -93,7 +93,7 @@ def test_a_name_that_does_not_resolve_names_the_endpoint_url(scn, sts):
     assert (run.returncode, run.stderr) == (1, ""), run
     assert json.loads(run.stdout) == {"error": {
         "code": "source-failed", "number": SOURCE_FAILED, "source": "assume-role",
-        "message": f"assume-role: {CHAIN}: an error occurred while loading credentials: dispatch failure: other: io "
+        "message": f"assume-role: {CHAIN}: an error occurred while loading credentials: dispatch failure: io "
                    "error: client error (Connect): dns error: failed to lookup address information: Temporary "
                    f"failure in name resolution (endpoint URL {url})"}}
 
@@ -124,7 +124,7 @@ def test_a_config_file_that_does_not_parse_names_the_file_and_the_line(scn):
     scn.config("[default]\nregion = us-east-1\n[profile broken\nregion = eu-west-1\n")
     last = failure(scn, None)
     assert (last["code"], last["message"]) == (
-        INVALID_CONFIG, f"{scn.config_file}: line 3: Profile definition must end with ']'")
+        INVALID_CONFIG, f"{scn.config_file}: line 3: a [section] header without its closing ]")
 
 
 def test_a_token_without_a_region_says_where_one_can_come_from(scn):

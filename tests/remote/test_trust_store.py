@@ -181,7 +181,7 @@ def test_without_the_bundle_the_certificate_is_refused(scn, tls_sts):
     assert run.last["ok"] is False, run.last
     assert run.last["code"] == SOURCE_FAILED, run.last
     assert run.last["message"] == (
-        "assume-role: profile target (role arn:aws:iam::111122223333:role/target) <- profile base: an error "
+        "assume-role: profile target (role arn:aws:iam::111122223333:role/target) <- profile base (shared-credentials-file): an error "
         "occurred while loading credentials: dispatch failure: io error: client error (Connect): TLS handshake failed: invalid peer "
         f"certificate: UnknownIssuer (endpoint URL {tls_sts.url}): the trust store, the system's roots, does not "
         "vouch for the endpoint's certificate; behind a proxy that inspects TLS, point AWS_CA_BUNDLE (or "

@@ -189,9 +189,11 @@ fn source_of(ctx: &ChainContext, profile: &str) -> Result<Source> {
         (Some(_), Some(_)) => {
             Err(config_error(format!("profile {profile} has both source_profile and credential_source; keep one")))
         }
-        (None, None) => Err(config_error(format!(
-            "profile {profile} has role_arn but neither source_profile nor credential_source"
-        ))),
+        // botocore's PartialCredentialsError: half of what a role needs.
+        (None, None) => Err(config_error_with(
+            ErrorCode::PartialCredentials,
+            format!("profile {profile} has role_arn but neither source_profile nor credential_source"),
+        )),
         (None, Some(named)) if NAMED_SOURCES.contains(&named) => Ok(Source::Named(named.to_owned())),
         (None, Some(other)) => Err(config_error(format!(
             "profile {profile}: credential_source {other} is not one of {}",
@@ -257,10 +259,11 @@ async fn assume(
         credentials.expiration,
         "credchain-role-chain",
     );
-    let mut builder = AssumeRoleProvider::builder(&step.role_arn).configure(sdk_config).region(sts_region(ctx));
-    if let Some(name) = &step.session_name {
-        builder = builder.session_name(name);
-    }
+    let session_name = step.session_name.clone().unwrap_or_else(super::web_identity::default_session_name);
+    let mut builder = AssumeRoleProvider::builder(&step.role_arn)
+        .configure(sdk_config)
+        .region(sts_region(ctx))
+        .session_name(session_name);
     if let Some(id) = &step.external_id {
         builder = builder.external_id(id);
     }
@@ -271,10 +274,15 @@ async fn assume(
     delegate(SourceName::AssumeRole, &provider).await
 }
 
-/// `assume-role: words` as `assume-role: <the chain>: words`.
+/// `assume-role: words` as `assume-role: <the chain>: words` (when the
+/// walk got as far as a first role).
 fn name_the_chain(ctx: &ChainContext, profile: &str, error: Error) -> Error {
+    let chain = chain(ctx, profile);
+    if chain.is_empty() {
+        return error;
+    }
     let words = error.message().strip_prefix("assume-role: ").unwrap_or(error.message());
-    Error::from_source(error.code(), SourceName::AssumeRole.as_str(), format!("{}: {words}", chain(ctx, profile)))
+    Error::from_source(error.code(), SourceName::AssumeRole.as_str(), format!("{chain}: {words}"))
 }
 
 /// One link of a role chain, for people (messages and the doctor).

@@ -16,6 +16,7 @@ use aws_config::sso::SsoCredentialsProvider;
 use aws_config::BehaviorVersion;
 use aws_types::region::Region;
 use sha1::{Digest, Sha1};
+use zeroize::Zeroizing;
 
 use super::{delegate, describe_sdk_error, provider_config, Detection, Plan};
 use crate::chain::context::{expand_home, ChainContext};
@@ -105,7 +106,7 @@ pub(super) async fn fetch(ctx: &ChainContext, profile: &str) -> Result<Credentia
         return Err(config_error(format!("profile {profile} has no SSO settings")));
     };
     let fetched = match &settings.session {
-        Some(session) => fetch_with_session(ctx, &settings, session).await,
+        Some(session) => fetch_with_session(ctx, profile, &settings, session).await,
         None => fetch_legacy(ctx, profile, &settings).await,
     };
     match fetched {
@@ -114,8 +115,25 @@ pub(super) async fn fetch(ctx: &ChainContext, profile: &str) -> Result<Credentia
     }
 }
 
-/// The session form: aws-config's provider reads and refreshes the token.
-async fn fetch_with_session(ctx: &ChainContext, settings: &SsoSettings, session: &str) -> Result<Credentials> {
+/// botocore's `SSOTokenProvider` refreshes a session's token this long
+/// before it expires.
+const REFRESH_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// The session form. A cached token good for longer than the refresh window
+/// is used as it is (read by credchain, so either of the aws CLI's expiry
+/// formats is understood); otherwise aws-config's provider refreshes it
+/// through SSO-OIDC, writes the cache, and calls the portal.
+async fn fetch_with_session(
+    ctx: &ChainContext,
+    profile: &str,
+    settings: &SsoSettings,
+    session: &str,
+) -> Result<Credentials> {
+    if let (TokenState::ValidUntil(at), Some(token)) = cached_token(ctx, profile).await? {
+        if at > SystemTime::now() + REFRESH_WINDOW {
+            return role_credentials(ctx, settings, &token).await;
+        }
+    }
     let provider = SsoCredentialsProvider::builder()
         .configure(&provider_config(ctx, SourceName::Sso)?)
         .start_url(&settings.start_url)
@@ -130,19 +148,33 @@ async fn fetch_with_session(ctx: &ChainContext, settings: &SsoSettings, session:
 /// The legacy form: the cached token (refused when it has expired, as
 /// botocore does, sparing the portal a call), then `GetRoleCredentials`.
 async fn fetch_legacy(ctx: &ChainContext, profile: &str, settings: &SsoSettings) -> Result<Credentials> {
-    let failed = |words: String| Error::from_source(ErrorCode::SourceFailed, SourceName::Sso.as_str(), words);
-    let cache = token_cache(ctx, profile).ok_or_else(|| failed("no token cache for the profile".into()))?;
-    let path = cache.path.clone();
-    let bytes = tokio::task::spawn_blocking(move || read_bounded(&path))
-        .await
-        .map_err(|_| Error::internal("reading the SSO token cache failed (a bug)"))?;
-    let token = bytes.as_ref().ok().and_then(|b| access_token(b));
-    let token = match (token_state(bytes, SystemTime::now()), token) {
+    let token = match cached_token(ctx, profile).await? {
         (TokenState::ValidUntil(_), Some(token)) => token,
         (TokenState::Missing, _) => return Err(failed(format!("Token for {} does not exist", settings.start_url))),
         (TokenState::ExpiredAt(_), _) => return Err(failed("the cached SSO token has expired".into())),
         _ => return Err(failed(format!("Token for {} is invalid", settings.start_url))),
     };
+    role_credentials(ctx, settings, &token).await
+}
+
+fn failed(words: String) -> Error {
+    Error::from_source(ErrorCode::SourceFailed, SourceName::Sso.as_str(), words)
+}
+
+/// The profile's cached token: its state, and its `accessToken` when it
+/// has one (read on the blocking pool: a home directory on a stalled mount
+/// must not hold up the runtime's worker).
+async fn cached_token(ctx: &ChainContext, profile: &str) -> Result<(TokenState, Option<Zeroizing<String>>)> {
+    let cache = token_cache(ctx, profile).ok_or_else(|| failed("no token cache for the profile".into()))?;
+    let bytes = tokio::task::spawn_blocking(move || read_bounded(&cache.path))
+        .await
+        .map_err(|_| Error::internal("reading the SSO token cache failed (a bug)"))?;
+    let token = bytes.as_ref().ok().and_then(|b| access_token(b));
+    Ok((token_state(bytes, SystemTime::now()), token))
+}
+
+/// The portal's `GetRoleCredentials` for the profile's account and role.
+async fn role_credentials(ctx: &ChainContext, settings: &SsoSettings, token: &str) -> Result<Credentials> {
     let sdk_config = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(settings.region.clone()))
         .http_client(super::http::client(&ctx.network, SourceName::Sso)?)
@@ -153,7 +185,7 @@ async fn fetch_legacy(ctx: &ChainContext, profile: &str, settings: &SsoSettings)
         .get_role_credentials()
         .role_name(&settings.role_name)
         .account_id(&settings.account_id)
-        .access_token(token.as_str())
+        .access_token(token)
         .send()
         .await
         .map_err(|error| failed(describe_sdk_error(&error)))?;
@@ -170,9 +202,9 @@ async fn fetch_legacy(ctx: &ChainContext, profile: &str, settings: &SsoSettings)
 }
 
 /// The cached token's `accessToken`, held so that it is zeroed on drop.
-fn access_token(bytes: &[u8]) -> Option<zeroize::Zeroizing<String>> {
+fn access_token(bytes: &[u8]) -> Option<Zeroizing<String>> {
     let json: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    json.get("accessToken")?.as_str().map(|t| zeroize::Zeroizing::new(t.to_owned()))
+    json.get("accessToken")?.as_str().map(|t| Zeroizing::new(t.to_owned()))
 }
 
 /// The token a profile's SSO login caches: what `aws sso login` is asked

@@ -68,14 +68,18 @@ fn configured(token_file: Option<&str>, role_arn: Option<&str>, session_name: Op
     })))
 }
 
-/// botocore names sessions `botocore-session-<unix seconds>`.
-fn default_session_name() -> String {
+/// The session name when the profile sets none: botocore's
+/// `botocore-session-<unix seconds>`, with credchain's name.
+pub(super) fn default_session_name() -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     format!("credchain-session-{now}")
 }
 
 /// Calls STS AssumeRoleWithWebIdentity through aws-config.
+/// A token file that cannot be read is named in the error (aws-config's own
+/// words give only the operating system's).
 pub(super) async fn fetch(ctx: &ChainContext, config: WebIdentityConfig) -> Result<Credentials> {
+    let token_file = config.token_file.clone();
     let provider = WebIdentityTokenCredentialsProvider::builder()
         .configure(&provider_config(ctx, SourceName::AssumeRoleWithWebIdentity)?)
         .static_configuration(StaticConfiguration {
@@ -84,7 +88,18 @@ pub(super) async fn fetch(ctx: &ChainContext, config: WebIdentityConfig) -> Resu
             session_name: config.session_name,
         })
         .build();
-    delegate(SourceName::AssumeRoleWithWebIdentity, &provider).await
+    let error = match delegate(SourceName::AssumeRoleWithWebIdentity, &provider).await {
+        Ok(credentials) => return Ok(credentials),
+        Err(error) => error,
+    };
+    match tokio::fs::File::open(&token_file).await {
+        Ok(_) => Err(error),
+        Err(unreadable) => Err(Error::from_source(
+            ErrorCode::SourceFailed,
+            SourceName::AssumeRoleWithWebIdentity.as_str(),
+            format!("the web identity token file {} cannot be read: {unreadable}", token_file.display()),
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -99,6 +99,20 @@ STATIC = [
     role_case("aws_session_token of the source profile signs the call",
               files(role("t", "t", "base"), BASE + "aws_session_token = session-token\n"), "t",
               sts_calls=[hop("t", "AKIDBASE", security_token="session-token")]),
+    # botocore's grammar where aws-config's parser would read otherwise: the role's settings
+    # reach STS from credchain's own reading of the file.
+    role_case("role written with colons and an indented comment",
+              files(f"[profile t]\nrole_arn: {arn('t')}\n  # the role to assume\nsource_profile: base\n"
+                    "role_session_name:colon-session\n", BASE), "t",
+              sts_calls=[hop("t", "AKIDBASE", RoleSessionName="colon-session")]),
+    role_case("role chain through profile names with spaces",
+              files(f'[profile "my app"]\nrole_arn = {arn("app")}\nsource_profile = my base\n'
+                    "[profile 'my base']\naws_access_key_id = AKIDSPACE\naws_secret_access_key = sp\n"),
+              "my app", sts_calls=[hop("app", "AKIDSPACE")]),
+    role_case("role with keys indented under their section and [DEFAULT] settings",
+              files(f"[DEFAULT]\nexternal_id = from-default\n[profile t]\n  role_arn = {arn('t')}\n"
+                    "  source_profile = base\n", BASE), "t",
+              sts_calls=[hop("t", "AKIDBASE", ExternalId="from-default")]),
     role_case("role_session_name, external_id and duration_seconds reach STS",
               files(role("t", "t", "base", "role_session_name = my-session\nexternal_id = ext-4711\n"
                                          "duration_seconds = 1800\n"), BASE), "t",

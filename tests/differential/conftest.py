@@ -1,5 +1,6 @@
-"""The differential suites (credchain's C ABI against botocore): loopback
-STS and SSO portal fixtures, and the count printed at the end of the run:
+"""The differential suites (credchain's C ABI against botocore; the loopback
+STS and SSO portal fixtures are tests/conftest.py's): the count printed at
+the end of the run:
 
     differential vs botocore: 97 scenarios, 95 agree, 2 documented deviations (...)
 
@@ -12,34 +13,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # cases.py
-
-from servers import SsoServer, StsServer  # noqa: E402  (tests/conftest.py puts tests/ on the path)
 
 HERE = Path(__file__).resolve().parent
 _outcomes: dict[str, str] = {}  # nodeid -> "agree" | "deviation" | "differ"
-
-
-def _server(cls):
-    srv = cls().start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture
-def sts():
-    """A loopback STS for this scenario alone (both clients point at it through AWS_ENDPOINT_URL_STS)."""
-    yield from _server(StsServer)
-
-
-@pytest.fixture
-def sso():
-    """A loopback SSO portal for this scenario alone (AWS_ENDPOINT_URL_SSO)."""
-    yield from _server(SsoServer)
 
 
 def _in_here(report) -> bool:

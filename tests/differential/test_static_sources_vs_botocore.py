@@ -11,27 +11,12 @@ caught too.
 from __future__ import annotations
 
 import stat
-from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 import pytest
 
-from cases import (CONFIG_DEFAULT, CREDS_DEFAULT, config_file, creds_file, env,
+from cases import (CONFIG_DEFAULT, CREDS_DEFAULT, Case, config_file, creds_file, env,
                    process_command, steps)
 from harness import Scenario
-
-@dataclass
-class Case:
-    name: str
-    setup: Callable[[Scenario], None]
-    profile: Optional[str] = None
-    # expected: (source, access key, token) on success, or the error code on failure
-    source: Optional[str] = None
-    access_key: Optional[str] = None
-    token: Optional[str] = None
-    error_code: Optional[int] = None
-    message_has: list = field(default_factory=list)
-
 
 def ec2_file(scn: Scenario) -> None:
     path = scn.write("ec2-creds", "AWSAccessKeyId=AKIDEC2\nAWSSecretKey=ec2-secret\n")

@@ -11,7 +11,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # this suite's scenarios module
 
 from harness import Scenario  # noqa: E402  (tests/conftest.py puts tests/ on the path)
-from servers import ContainerServer, ImdsServer, MotoServer, SsoServer, StsServer  # noqa: E402
+from servers import ContainerServer, ImdsServer, MotoServer, serve  # noqa: E402  (sts, sso: tests/conftest.py)
 
 
 @pytest.fixture
@@ -20,32 +20,14 @@ def boto_scn(tmp_path: Path) -> Scenario:
     return Scenario(tmp_path)
 
 
-def _server(cls, **kw):
-    srv = cls(**kw).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 @pytest.fixture
 def imds():
-    yield from _server(ImdsServer)
-
-
-@pytest.fixture
-def sts():
-    yield from _server(StsServer)
-
-
-@pytest.fixture
-def sso():
-    yield from _server(SsoServer)
+    yield from serve(ImdsServer)
 
 
 @pytest.fixture
 def container():
-    yield from _server(ContainerServer)
+    yield from serve(ContainerServer)
 
 
 @pytest.fixture(scope="module")

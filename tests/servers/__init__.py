@@ -20,7 +20,17 @@ from .sts import StsServer
 
 SERVERS = {"imds": ImdsServer, "container": ContainerServer, "sts": StsServer, "sso": SsoServer}
 
+
+def serve(cls, **kw):
+    """A pytest fixture's body: one server of `cls` on loopback for the test, stopped after it
+    (`yield from serve(StsServer)`)."""
+    srv = cls(**kw).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
 __all__ = [
     "ControlClient", "Fault", "KeyMinter", "LoopbackServer", "Request", "Response", "iso8601", "secret_for",
-    "token_for", "ContainerServer", "ImdsServer", "MotoServer", "SsoServer", "StsServer", "SERVERS",
+    "token_for", "ContainerServer", "ImdsServer", "MotoServer", "SsoServer", "StsServer", "SERVERS", "serve",
 ]

@@ -262,8 +262,9 @@ class Scenario:
     def botocore(self, profile: str | None = None, timeout: float = 60.0) -> dict[str, Any]:
         # botocore reads AWS_DEFAULT_REGION, not AWS_REGION (which credchain, like the newer SDKs, reads).
         env = {**self.env, "AWS_DEFAULT_REGION": self.env.get("AWS_REGION", REGION)}
+        # No terminal: botocore's MFA prompt must fail at once, never wait.
         out = subprocess.run([sys.executable, str(BOTO_PROBE), profile or ""], env=env, capture_output=True,
-                             text=True, timeout=timeout)
+                             stdin=subprocess.DEVNULL, text=True, timeout=timeout)
         try:
             return json.loads(out.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):

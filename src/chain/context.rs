@@ -156,7 +156,7 @@ impl ChainContext {
 
     /// Whether the selected profile exists in either file.
     pub fn profile_exists(&self) -> bool {
-        self.config_profile().is_some() || self.credentials_profile().is_some()
+        self.has_profile(&self.profile.name)
     }
 
     /// A key of the selected profile, the credentials file winning over the

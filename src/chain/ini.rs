@@ -24,23 +24,75 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
-/// One section's keys (lower-cased) and values, `[DEFAULT]`'s merged in.
-pub type IniSection = HashMap<String, String>;
+/// Keys as written in one section (lower-cased) and their values.
+type Keys = HashMap<String, String>;
+
+/// One section as botocore sees it: its own keys, then `[DEFAULT]`'s. The
+/// defaults are shared, not copied into every section, so that a small file
+/// with many sections and many defaults stays small in memory.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct IniSection {
+    own: Arc<Keys>,
+    defaults: Arc<Keys>,
+}
+
+impl IniSection {
+    /// The value of `key` (lower case): the section's own, else
+    /// `[DEFAULT]`'s; `None` for a nested block, which no setting credchain
+    /// reads can be.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        let value = self.own.get(key).or_else(|| self.defaults.get(key))?;
+        (!is_nested_block(value)).then_some(value.as_str())
+    }
+}
+
+impl IniSection {
+    /// Every key with its value (the section's own over `[DEFAULT]`'s), as
+    /// botocore's `items()`; nested blocks are left out.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let defaults = self.defaults.iter().filter(|(key, _)| !self.own.contains_key(*key));
+        self.own
+            .iter()
+            .chain(defaults)
+            .filter(|(_, value)| !is_nested_block(value))
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+    }
+}
+
+impl fmt::Debug for IniSection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Names only: values include secret keys and tokens.
+        let mut names: Vec<&String> = self.own.keys().chain(self.defaults.keys()).collect();
+        names.sort();
+        names.dedup();
+        f.debug_list().entries(names).finish()
+    }
+}
 
 /// The sections of an INI file in the order they first appear.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct IniSections(Vec<(String, IniSection)>);
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct IniSections {
+    sections: Vec<(String, IniSection)>,
+    index: HashMap<String, usize>,
+}
 
 impl IniSections {
     /// The section with exactly this header.
     pub fn get(&self, header: &str) -> Option<&IniSection> {
-        self.0.iter().find(|(name, _)| name == header).map(|(_, section)| section)
+        self.index.get(header).map(|&at| &self.sections[at].1)
     }
 
     /// Every section, in file order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &IniSection)> {
-        self.0.iter().map(|(name, section)| (name.as_str(), section))
+        self.sections.iter().map(|(name, section)| (name.as_str(), section))
+    }
+}
+
+impl fmt::Debug for IniSections {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.sections.iter().map(|(name, section)| (name, section))).finish()
     }
 }
 
@@ -114,26 +166,34 @@ enum Target {
     Section(usize),
 }
 
-/// A key as read so far: its name, its value's lines, the line it began on.
-struct Key {
-    name: String,
+/// A key as read so far: its value's lines and the line it began on.
+struct KeyLines {
     parts: Vec<String>,
     line: usize,
+}
+
+/// A section as read so far, its keys indexed by name (a file may hold
+/// many: every lookup stays constant-time).
+#[derive(Default)]
+struct SectionLines {
+    keys: Vec<(String, KeyLines)>,
+    index: HashMap<String, usize>,
 }
 
 /// The parser's state between lines.
 #[derive(Default)]
 struct Reader {
-    sections: Vec<(String, Vec<Key>)>,
-    defaults: Vec<Key>,
+    sections: Vec<(String, SectionLines)>,
+    section_index: HashMap<String, usize>,
+    defaults: SectionLines,
     target: Option<Target>,
-    key: Option<String>,
+    key: Option<usize>,
     indent: usize,
     bad_line: Option<IniError>,
 }
 
 impl Reader {
-    fn keys_mut(&mut self, target: Target) -> &mut Vec<Key> {
+    fn section_mut(&mut self, target: Target) -> &mut SectionLines {
         match target {
             Target::Defaults => &mut self.defaults,
             Target::Section(index) => &mut self.sections[index].1,
@@ -141,8 +201,8 @@ impl Reader {
     }
 
     fn current_value(&mut self) -> Option<&mut Vec<String>> {
-        let (target, key) = (self.target?, self.key.clone()?);
-        self.keys_mut(target).iter_mut().find(|k| k.name == key).map(|k| &mut k.parts)
+        let (target, key) = (self.target?, self.key?);
+        Some(&mut self.section_mut(target).keys[key].1.parts)
     }
 
     fn line(&mut self, number: usize, line: &str) -> Result<(), IniError> {
@@ -169,7 +229,12 @@ impl Reader {
             return Ok(());
         }
         let Some(target) = self.target else {
-            return Err(IniError { line: number, problem: "a key before the first [section]".into() });
+            let problem = if number == 1 && line.starts_with('\u{feff}') {
+                "the file starts with a byte-order mark, which botocore does not read: save it without one"
+            } else {
+                "a key before the first [section]"
+            };
+            return Err(IniError { line: number, problem: problem.into() });
         };
         match option_line(stripped) {
             Some((key, value)) => {
@@ -195,21 +260,24 @@ impl Reader {
             self.target = Some(Target::Defaults);
             return Ok(());
         }
-        if self.sections.iter().any(|(name, _)| name == header) {
+        if self.section_index.contains_key(header) {
             return Err(IniError { line: number, problem: format!("the section [{header}] appears twice") });
         }
-        self.sections.push((header.to_owned(), Vec::new()));
+        self.section_index.insert(header.to_owned(), self.sections.len());
+        self.sections.push((header.to_owned(), SectionLines::default()));
         self.target = Some(Target::Section(self.sections.len() - 1));
         Ok(())
     }
 
     fn add_key(&mut self, number: usize, target: Target, key: String, value: &str) -> Result<(), IniError> {
-        let keys = self.keys_mut(target);
-        if keys.iter().any(|k| k.name == key) {
+        let section = self.section_mut(target);
+        if section.index.contains_key(&key) {
             return Err(IniError { line: number, problem: format!("the key {key} appears twice in its section") });
         }
-        keys.push(Key { name: key.clone(), parts: vec![value.to_owned()], line: number });
-        self.key = Some(key);
+        let at = section.keys.len();
+        section.index.insert(key.clone(), at);
+        section.keys.push((key, KeyLines { parts: vec![value.to_owned()], line: number }));
+        self.key = Some(at);
         Ok(())
     }
 
@@ -219,37 +287,51 @@ impl Reader {
         self.bad_line.get_or_insert(IniError { line: number, problem: problem.to_owned() });
     }
 
+    /// Joins every value and checks the nested blocks botocore would parse:
+    /// each section's own, and `[DEFAULT]`'s wherever a section does not
+    /// override them (botocore reads a default only through a section).
     fn finish(self) -> Result<IniSections, IniError> {
         if let Some(error) = self.bad_line {
             return Err(error);
         }
-        let defaults = join_values(self.defaults)?;
+        let (defaults, bad_defaults) = join_values(self.defaults);
+        let defaults = Arc::new(defaults);
         let mut sections = Vec::with_capacity(self.sections.len());
-        for (name, keys) in self.sections {
-            let mut section: IniSection = defaults.iter().cloned().collect();
-            section.extend(join_values(keys)?);
-            sections.push((name, section));
+        for (name, lines) in self.sections {
+            let (own, bad) = join_values(lines);
+            if let Some((_, error)) = bad.into_iter().next() {
+                return Err(error);
+            }
+            if let Some((_, error)) = bad_defaults.iter().find(|(key, _)| !own.contains_key(key)) {
+                return Err(error.clone());
+            }
+            sections.push((name, IniSection { own: Arc::new(own), defaults: Arc::clone(&defaults) }));
         }
-        Ok(IniSections(sections))
+        Ok(IniSections { index: sections.iter().enumerate().map(|(at, (n, _))| (n.clone(), at)).collect(), sections })
     }
 }
 
-/// Each key's lines joined with newlines, trailing blank lines dropped; a
-/// value that begins with a newline is a nested block, which botocore
-/// parses as `key = value` lines and refuses when a line has no `=`.
-fn join_values(keys: Vec<Key>) -> Result<Vec<(String, String)>, IniError> {
-    keys.into_iter()
-        .map(|key| {
-            let value = key.parts.join("\n").trim_end_matches(is_py_space).to_owned();
-            if is_nested_block(&value) && value.lines().any(|l| !py_strip(l).is_empty() && !l.contains('=')) {
-                return Err(IniError {
-                    line: key.line,
-                    problem: format!("the indented block under {} is not `key = value` lines", key.name),
-                });
-            }
-            Ok((key.name, value))
-        })
-        .collect()
+/// Each key's lines joined with newlines, trailing blank lines dropped, and
+/// the keys whose value is a nested block that botocore would refuse (a
+/// line without `=`), with the error to give.
+fn join_values(section: SectionLines) -> (Keys, Vec<(String, IniError)>) {
+    let mut keys = Keys::with_capacity(section.keys.len());
+    let mut bad = Vec::new();
+    for (name, lines) in section.keys {
+        let value = lines.parts.join("\n").trim_end_matches(is_py_space).to_owned();
+        if is_nested_block(&value) && py_split_lines(&value).any(|l| !py_strip(l).is_empty() && !l.contains('=')) {
+            let problem = format!("the indented block under {name} is not `key = value` lines");
+            bad.push((name.clone(), IniError { line: lines.line, problem }));
+        }
+        keys.insert(name, value);
+    }
+    (keys, bad)
+}
+
+/// Lines as Python's `str.splitlines` splits them (botocore's nested
+/// blocks): at `\n`, `\r`, and the other line and paragraph separators.
+fn py_split_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split(['\n', '\r', '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}', '\u{2028}', '\u{2029}'])
 }
 
 /// Parses INI text as botocore's `raw_config_parse` does (see the module's
@@ -331,8 +413,11 @@ pub fn parse_key_values(text: &str) -> HashMap<String, String> {
 mod tests {
     use super::*;
 
-    fn section(text: &str, name: &str) -> IniSection {
-        parse_ini(text).unwrap().get(name).cloned().unwrap()
+    fn section(text: &str, name: &str) -> HashMap<String, String> {
+        let section = parse_ini(text).unwrap().get(name).cloned().unwrap();
+        let mut all: HashMap<String, String> = (*section.defaults).clone();
+        all.extend(section.own.iter().map(|(k, v)| (k.clone(), v.clone())));
+        all
     }
 
     fn refused(text: &str) -> String {
@@ -367,8 +452,8 @@ mod tests {
         let parsed = parse_ini("[DEFAULT]\nregion = x\n[ a ]\nk = 1\n[b] ; note\nregion = y\n").unwrap();
         let names: Vec<&str> = parsed.iter().map(|(n, _)| n).collect();
         assert_eq!(names, [" a ", "b"]);
-        assert_eq!(parsed.get(" a ").unwrap()["region"], "x");
-        assert_eq!(parsed.get("b").unwrap()["region"], "y");
+        assert_eq!(parsed.get(" a ").unwrap().get("region"), Some("x"));
+        assert_eq!(parsed.get("b").unwrap().get("region"), Some("y"));
     }
 
     #[test]
@@ -380,7 +465,10 @@ mod tests {
     #[test]
     fn what_configparser_refuses_is_refused_at_its_line() {
         assert_eq!(refused("k = v\n"), "line 1: a key before the first [section]");
-        assert_eq!(refused("\u{feff}[s]\nk = v\n"), "line 1: a key before the first [section]");
+        assert_eq!(
+            refused("\u{feff}[s]\nk = v\n"),
+            "line 1: the file starts with a byte-order mark, which botocore does not read: save it without one"
+        );
         assert_eq!(
             refused("[s]\nk = v\nnot a key\n[t]\nbroken\n"),
             "line 3: neither a [section] nor a `key = value` line"
@@ -393,6 +481,36 @@ mod tests {
             refused("[s]\nk =\n  not nested\n"),
             "line 2: the indented block under k is not `key = value` lines"
         );
+    }
+
+    #[test]
+    fn a_bad_nested_default_counts_only_where_a_section_reads_it() {
+        // botocore parses nested blocks of the values it reads through sections.
+        assert!(parse_ini("[DEFAULT]\nk =\n  bad\n").is_ok());
+        assert!(parse_ini("[DEFAULT]\nk =\n  bad\n[s]\nk = v\n").is_ok());
+        assert_eq!(
+            refused("[DEFAULT]\nk =\n  bad\n[s]\nj = v\n"),
+            "line 2: the indented block under k is not `key = value` lines"
+        );
+    }
+
+    #[test]
+    fn defaults_are_shared_by_the_sections_not_copied_into_each() {
+        // 2,000 defaults and 5,000 sections: copied, ten million entries.
+        let mut text = String::from("[DEFAULT]\n");
+        (0..2_000).for_each(|k| text.push_str(&format!("k{k} = v\n")));
+        (0..5_000).for_each(|s| text.push_str(&format!("[s{s}]\n")));
+        let parsed = parse_ini(&text).unwrap();
+        let (first, last) = (parsed.get("s0").unwrap(), parsed.get("s4999").unwrap());
+        assert!(Arc::ptr_eq(&first.defaults, &last.defaults));
+        assert_eq!(last.get("k1999"), Some("v"));
+        assert_eq!(parsed.iter().count(), 5_000);
+    }
+
+    #[test]
+    fn debug_output_shows_names_only() {
+        let parsed = parse_ini("[s]\naws_secret_access_key = hidden\n").unwrap();
+        assert_eq!(format!("{parsed:?}"), r#"{"s": ["aws_secret_access_key"]}"#);
     }
 
     #[test]

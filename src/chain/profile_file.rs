@@ -12,55 +12,65 @@
 //! - In the credentials file every section is a profile of that exact name
 //!   (`[profile x]` there is the profile `profile x`).
 
-use super::ini::{is_nested_block, parse_ini, shell_words, IniError, IniSection, IniSections};
+use std::collections::HashMap;
 
-/// One profile's (or SSO session's) keys.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Profile(IniSection);
+use super::ini::{parse_ini, shell_words, IniError, IniSection, IniSections};
 
-impl Profile {
-    /// The value of `key` (lower case), unless it is a nested block, which
-    /// no credential setting can be.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str).filter(|value| !is_nested_block(value))
-    }
-}
+/// One profile's (or SSO session's) keys: a section of the file, with
+/// `[DEFAULT]`'s keys behind its own. Its `Debug` shows key names only.
+pub type Profile = IniSection;
 
 /// The profiles and SSO sessions of one shared file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProfileFile {
-    profiles: Vec<(String, Profile)>,
-    sso_sessions: Vec<(String, Profile)>,
+    profiles: Named,
+    sso_sessions: Named,
+}
+
+/// Sections by name, in the order their names first appear.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Named {
+    order: Vec<String>,
+    by_name: HashMap<String, Profile>,
+}
+
+impl Named {
+    /// A later section for the same name replaces the earlier one.
+    fn insert(&mut self, name: &str, section: &IniSection) {
+        if self.by_name.insert(name.to_owned(), section.clone()).is_none() {
+            self.order.push(name.to_owned());
+        }
+    }
 }
 
 impl ProfileFile {
     /// Reads a config file's text.
     pub fn parse_config(text: &str) -> Result<Self, IniError> {
-        Ok(Self::from_config_sections(parse_ini(text)?))
+        Ok(Self::from_config_sections(&parse_ini(text)?))
     }
 
     /// Reads a credentials file's text.
     pub fn parse_credentials(text: &str) -> Result<Self, IniError> {
         let mut file = ProfileFile::default();
         for (name, section) in parse_ini(text)?.iter() {
-            insert(&mut file.profiles, name, section);
+            file.profiles.insert(name, section);
         }
         Ok(file)
     }
 
-    fn from_config_sections(sections: IniSections) -> Self {
+    fn from_config_sections(sections: &IniSections) -> Self {
         let mut file = ProfileFile::default();
         for (header, section) in sections.iter() {
             if header.starts_with("profile") {
                 if let Some(name) = second_word(header) {
-                    insert(&mut file.profiles, &name, section);
+                    file.profiles.insert(&name, section);
                 }
             } else if header.starts_with("sso-session") {
                 if let Some(name) = second_word(header) {
-                    insert(&mut file.sso_sessions, &name, section);
+                    file.sso_sessions.insert(&name, section);
                 }
             } else if header == "default" {
-                insert(&mut file.profiles, header, section);
+                file.profiles.insert(header, section);
             }
         }
         file
@@ -68,17 +78,17 @@ impl ProfileFile {
 
     /// The profile of that name.
     pub fn get_profile(&self, name: &str) -> Option<&Profile> {
-        find(&self.profiles, name)
+        self.profiles.by_name.get(name)
     }
 
     /// The `[sso-session NAME]` section of that name.
     pub fn sso_session(&self, name: &str) -> Option<&Profile> {
-        find(&self.sso_sessions, name)
+        self.sso_sessions.by_name.get(name)
     }
 
     /// Every profile's name, in file order.
     pub fn profiles(&self) -> impl Iterator<Item = &str> {
-        self.profiles.iter().map(|(name, _)| name.as_str())
+        self.profiles.order.iter().map(String::as_str)
     }
 }
 
@@ -88,18 +98,6 @@ fn second_word(header: &str) -> Option<String> {
         [_, name] => Some(name.clone()),
         _ => None,
     }
-}
-
-fn insert(into: &mut Vec<(String, Profile)>, name: &str, section: &IniSection) {
-    let profile = Profile(section.clone());
-    match into.iter_mut().find(|(n, _)| n == name) {
-        Some((_, existing)) => *existing = profile,
-        None => into.push((name.to_owned(), profile)),
-    }
-}
-
-fn find<'a>(among: &'a [(String, Profile)], name: &str) -> Option<&'a Profile> {
-    among.iter().find(|(n, _)| n == name).map(|(_, p)| p)
 }
 
 #[cfg(test)]
@@ -148,5 +146,12 @@ mod tests {
         let file = config("[default]\ns3 =\n  max = 1\nregion = r\n");
         let profile = file.get_profile("default").unwrap();
         assert_eq!((profile.get("s3"), profile.get("region")), (None, Some("r")));
+    }
+
+    #[test]
+    fn debug_output_shows_key_names_only() {
+        let file = config("[default]\naws_secret_access_key = hidden-secret\n");
+        let shown = format!("{file:?}");
+        assert!(shown.contains("aws_secret_access_key") && !shown.contains("hidden-secret"), "{shown}");
     }
 }

@@ -34,7 +34,7 @@ PROCESS_JSON = ('{"Version": 1, "AccessKeyId": "AKIDPROCESS", "SecretAccessKey":
                 '"SessionToken": "process-token"}')
 
 # Scenario name -> (what credchain does instead of botocore, why botocore is not copied there).
-# The README's "Deviations from botocore" section should list the same (it is not written yet).
+# The README's "Deviations from botocore" section lists the same.
 DEVIATIONS: dict[str, tuple[str, str]] = {
     "empty aws_session_token is no token": (
         "returns no session token (NULL) where botocore returns the empty string",
@@ -63,6 +63,12 @@ DEVIATIONS: dict[str, tuple[str, str]] = {
         "fails with INVALID_CONFIG naming the profile and the value",
         "botocore silently drops a duration_seconds that is not an integer and asks STS for its default "
         "hour; a typo should not change a session's length unnoticed",
+    ),
+    "mfa_serial on the role": (
+        "fails with INVALID_CONFIG and the remedy (a credential_process that caches the MFA session, or "
+        "session keys from get-session-token in the source profile)",
+        "botocore prompts for the code on the terminal; a library inside a database driver has none "
+        "(without one botocore fails with EOFError)",
     ),
     "web identity source profile with a missing token file": (
         "fails with an error naming the source (SOURCE_FAILED or INVALID_CONFIG) and the token file",

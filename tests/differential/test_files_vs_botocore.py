@@ -108,6 +108,11 @@ GRAMMAR = [
               "[DEFAULT]\naws_secret_access_key = inherited\n[profile dev]\naws_access_key_id = AKIDGRAMMAR\n",
               secret="inherited", profile="dev"),
     nothing("[DEFAULT] alone is not the default profile", creds_file("[DEFAULT]\n" + KEYS)),
+    creds_ok("a malformed nested block in [DEFAULT] that every section overrides",
+             "[DEFAULT]\naws_session_token =\n  not nested\n[default]\naws_access_key_id = AKIDGRAMMAR\n"
+             "aws_secret_access_key = grammar-secret\naws_session_token = own-token\n", token="own-token"),
+    parse_error("a malformed nested block in [DEFAULT] that a section reads",
+                creds_file("[DEFAULT]\ns3 =\n  not nested\n" + CREDS_DEFAULT), "credentials"),
     parse_error("duplicate section in the credentials file",
                 creds_file("[default]\naws_access_key_id = AKIDGRAMMAR\n[default]\naws_secret_access_key = s\n"),
                 "credentials"),

@@ -113,6 +113,10 @@ STATIC = [
               files(f"[DEFAULT]\nexternal_id = from-default\n[profile t]\n  role_arn = {arn('t')}\n"
                     "  source_profile = base\n", BASE), "t",
               sts_calls=[hop("t", "AKIDBASE", ExternalId="from-default")]),
+    Case("mfa_serial on the role", files(role("t", "t", "base", "mfa_serial = arn:aws:iam::1:mfa/me\n"), BASE), "t",
+         error_code=INVALID_CONFIG, boto_error="EOFError", needs_servers=True, sts_calls=[],
+         credchain=Case("credchain", None, error_code=INVALID_CONFIG, sts_calls=[],
+                        message_has=["profile t sets mfa_serial", "credential_process = aws-vault exec t --json"])),
     role_case("role_session_name, external_id and duration_seconds reach STS",
               files(role("t", "t", "base", "role_session_name = my-session\nexternal_id = ext-4711\n"
                                          "duration_seconds = 1800\n"), BASE), "t",
@@ -250,7 +254,8 @@ FIRST_HOPS = [
 
 
 # ---- SSO profile configuration -------------------------------------------------------
-def sso_profile(profile_extra: str = "", token_extra: dict | None = None, legacy_cache: str | None = None):
+def sso_profile(profile_extra: str = "", token_extra: dict | None = None, legacy_cache: str | None = None,
+                role_in_session: bool = False):
     def apply(scn: Scenario, sts, sso) -> None:
         sso.configure(access_token=SSO_TOKEN, account_id=ACCOUNT, role_name="ReadOnly")
         if legacy_cache is not None:
@@ -260,8 +265,10 @@ def sso_profile(profile_extra: str = "", token_extra: dict | None = None, legacy
             scn.write(f".aws/sso/cache/{name}.json", json.dumps({
                 "startUrl": LEGACY_URL, "region": "us-east-1", "accessToken": SSO_TOKEN, "expiresAt": legacy_cache}))
             return
-        scn.config(f"[profile s]\nsso_session = my-sso\nsso_account_id = {ACCOUNT}\nsso_role_name = ReadOnly\n"
-                   + profile_extra + f"[sso-session my-sso]\nsso_start_url = {START_URL}\nsso_region = us-east-1\n")
+        role = "" if role_in_session else "sso_role_name = ReadOnly\n"
+        session_role = "sso_role_name = ReadOnly\n" if role_in_session else ""
+        scn.config(f"[profile s]\nsso_session = my-sso\nsso_account_id = {ACCOUNT}\n{role}" + profile_extra
+                   + f"[sso-session my-sso]\nsso_start_url = {START_URL}\nsso_region = us-east-1\n{session_role}")
         scn.sso_token("my-sso", SSO_TOKEN, START_URL, **(token_extra or {}))
     return apply
 
@@ -278,6 +285,10 @@ SSO = [
     sso_case("sso_session with a consistent sso_region alone in the profile", sso_profile("sso_region = us-east-1\n")),
     fail("sso_session with an inconsistent sso_start_url", sso_profile("sso_start_url = https://other.invalid/start\n"),
          "s", INVALID_CONFIG, ["sso_start_url", "https://other.invalid/start"], "sso_start_url is inconsistent"),
+    sso_case("sso_role_name in the sso-session section", sso_profile(role_in_session=True)),
+    fail("sso_role_name in the profile and another in its sso-session",
+         sso_profile("sso_role_name = Admin\n", role_in_session=True), "s", INVALID_CONFIG,
+         ["sso_role_name is Admin in the profile but ReadOnly"], "sso_role_name is inconsistent"),
     fail("sso_session with an inconsistent sso_region", sso_profile("sso_region = eu-west-1\n"), "s", INVALID_CONFIG,
          ["sso_region", "eu-west-1"], "sso_region is inconsistent"),
     sso_case("legacy SSO token cache with expiresAt ending in UTC", sso_profile(legacy_cache="2030-01-01T00:00:00UTC")),

@@ -31,9 +31,6 @@ use crate::chain::SourceName;
 use crate::types::credentials::Credentials;
 use crate::types::error::{Error, ErrorCode, Result};
 
-/// Role chains longer than this are configuration loops in practice.
-const MAX_HOPS: usize = 8;
-
 /// The keys whose presence makes a profile's own keys its credentials
 /// (botocore's `_has_static_credentials` tests presence, either key).
 const STATIC_KEYS: [&str; 2] = ["aws_access_key_id", "aws_secret_access_key"];
@@ -130,9 +127,6 @@ fn walk(ctx: &ChainContext, profile: &str, roles: &mut Vec<RoleStep>) -> Result<
                      credential_process)"
                 ))),
             };
-        }
-        if roles.len() >= MAX_HOPS {
-            return Err(config_error(format!("the role chain is longer than {MAX_HOPS} roles")));
         }
         current = source;
     }

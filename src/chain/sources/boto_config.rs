@@ -25,7 +25,7 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
         let Some(section) = sections.get("Credentials") else {
             continue;
         };
-        let get = |key: &str| section.get(key).map(String::as_str).filter(|v| !crate::chain::ini::is_nested_block(v));
+        let get = |key: &str| section.get(key);
         if let Some((access, secret)) = static_key_pair(source, get, "aws_access_key_id", "aws_secret_access_key")? {
             return Ok(Detection::Configured(Plan::Ready(Credentials::new_static(source, access, secret))));
         }

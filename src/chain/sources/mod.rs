@@ -109,34 +109,29 @@ pub fn detect(source: SourceName, ctx: &ChainContext) -> Result<Detection> {
     }
 }
 
+/// How a source decides for a named profile (not the selected one).
+type DetectIn = fn(&ChainContext, &str) -> Result<Detection>;
+
 /// The sources botocore asks, in this order, for a role chain's source
 /// profile (`ProfileProviderBuilder.providers`, the variables off): its web
 /// identity, SSO, keys in the credentials file, `aws login`, a process, then
 /// keys in the config file. So keys in the credentials file win over a
 /// `credential_process` beside them, and a process over keys in the config
 /// file.
-pub const SOURCE_PROFILE_ORDER: [SourceName; 6] = [
-    SourceName::AssumeRoleWithWebIdentity,
-    SourceName::Sso,
-    SourceName::SharedCredentialsFile,
-    SourceName::Login,
-    SourceName::CustomProcess,
-    SourceName::ConfigFile,
+pub const SOURCE_PROFILE_ORDER: [(SourceName, DetectIn); 6] = [
+    (SourceName::AssumeRoleWithWebIdentity, web_identity::detect_profile),
+    (SourceName::Sso, sso::detect),
+    (SourceName::SharedCredentialsFile, shared_credentials_file::detect),
+    (SourceName::Login, login::detect),
+    (SourceName::CustomProcess, process::detect),
+    (SourceName::ConfigFile, config_file::detect),
 ];
 
 /// The first source of [`SOURCE_PROFILE_ORDER`] that applies to `profile`,
 /// with its plan; a broken one (half a key pair) stops the search.
 pub fn detect_source_profile(ctx: &ChainContext, profile: &str) -> Result<Option<(SourceName, Plan)>> {
-    for source in SOURCE_PROFILE_ORDER {
-        let detection = match source {
-            SourceName::AssumeRoleWithWebIdentity => web_identity::detect_profile(ctx, profile),
-            SourceName::Sso => sso::detect(ctx, profile),
-            SourceName::SharedCredentialsFile => shared_credentials_file::detect(ctx, profile),
-            SourceName::Login => login::detect(ctx, profile),
-            SourceName::CustomProcess => process::detect(ctx, profile),
-            _ => config_file::detect(ctx, profile),
-        }?;
-        if let Detection::Configured(plan) = detection {
+    for (source, detect_in) in SOURCE_PROFILE_ORDER {
+        if let Detection::Configured(plan) = detect_in(ctx, profile)? {
             return Ok(Some((source, plan)));
         }
     }

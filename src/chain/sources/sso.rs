@@ -49,43 +49,36 @@ pub struct SsoSettings {
     pub session: Option<String>,
 }
 
-const SESSION_KEYS: [&str; 2] = ["sso_start_url", "sso_region"];
-
-/// The profile's SSO settings, its `[sso-session]`'s merged in; `None`
-/// when the profile names neither an SSO account nor role. A session that
-/// does not exist, a key the profile and its session disagree on, or a
-/// missing setting is a configuration error, as in botocore.
+/// The profile's SSO settings, its `[sso-session]`'s keys merged in (every
+/// key: a profile may repeat one when the values agree); `None` when the
+/// profile names neither an SSO account nor role. A session that does not
+/// exist, a key the profile and its session disagree on, or a missing
+/// setting is a configuration error, as in botocore.
 pub fn settings(ctx: &ChainContext, profile: &str) -> Result<Option<SsoSettings>> {
     let value = |key: &str| ctx.value_in(profile, key);
     if value("sso_account_id").is_none() && value("sso_role_name").is_none() {
         return Ok(None);
     }
     let session = value("sso_session");
-    let mut resolved: Vec<(&str, Option<&str>)> = SESSION_KEYS.iter().map(|&key| (key, value(key))).collect();
+    let mut from_session: Vec<(&str, &str)> = Vec::new();
     if let Some(name) = session {
         let section = ctx.config.profiles.sso_session(name).ok_or_else(|| {
             config_error(format!("profile {profile}: the sso_session {name} has no [sso-session {name}] section"))
         })?;
-        for (key, from_profile) in resolved.iter_mut() {
-            match (*from_profile, section.get(key)) {
-                (Some(mine), Some(theirs)) if mine != theirs => {
+        for (key, theirs) in section.iter() {
+            match value(key) {
+                Some(mine) if mine != theirs => {
                     return Err(config_error(format!(
                         "profile {profile}: {key} is {mine} in the profile but {theirs} in [sso-session {name}]; \
                          keep one"
                     )))
                 }
-                (_, Some(theirs)) => *from_profile = Some(theirs),
-                (_, None) => {}
+                _ => from_session.push((key, theirs)),
             }
         }
     }
-    let get = |key: &str| resolved.iter().find(|(k, _)| *k == key).and_then(|(_, v)| *v);
-    let required = [
-        ("sso_role_name", value("sso_role_name")),
-        ("sso_account_id", value("sso_account_id")),
-        ("sso_start_url", get("sso_start_url")),
-        ("sso_region", get("sso_region")),
-    ];
+    let get = |key: &str| value(key).or_else(|| from_session.iter().find(|(k, _)| *k == key).map(|(_, v)| *v));
+    let required = ["sso_role_name", "sso_account_id", "sso_start_url", "sso_region"].map(|key| (key, get(key)));
     let missing: Vec<&str> = required.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| *k).collect();
     if !missing.is_empty() {
         return Err(config_error(format!("profile {profile} uses SSO but has no {}", missing.join(", "))));
@@ -356,6 +349,23 @@ mod tests {
                 role_name: "R".into(),
                 session: Some("corp".into()),
             })
+        );
+    }
+
+    #[test]
+    fn every_key_of_the_session_counts_and_is_checked() {
+        // botocore's _resolve_sso_session_reference merges and compares every key.
+        let scratch = Scratch::new();
+        scratch.config(&format!(
+            "[profile dev]\nsso_session = corp\nsso_account_id = 1\n\
+             [profile other]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = Mine\n\
+             {CORP}sso_role_name = FromSession\n"
+        ));
+        let ctx = scratch.context(None, &[]);
+        assert_eq!(settings(&ctx, "dev").unwrap().unwrap().role_name, "FromSession");
+        assert_eq!(
+            settings(&ctx, "other").unwrap_err().message(),
+            "sso: profile other: sso_role_name is Mine in the profile but FromSession in [sso-session corp]; keep one"
         );
     }
 

@@ -137,7 +137,7 @@ impl Entry {
         // race a host thread's `setenv` (see `chain/environment.rs`).
         let environment = self.context.resolver.environment();
         let current = self.state.load();
-        if let Some(error) = current.recent_failure(self.context.clock.instant(), &environment.vars) {
+        if let Some(error) = current.recent_failure(self.context.clock.instant(), &environment) {
             if !self.fetch_in_flight() {
                 return Err(error.clone());
             }

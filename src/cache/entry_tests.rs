@@ -114,7 +114,7 @@ impl Resolver for Script {
                 Answer::Static(key) => Ok(Credentials::new_static(SourceName::SharedCredentialsFile, key, "secret")),
                 Answer::Fails(code) => Err(Error::new(code, format!("scripted {}", code.name()))),
             };
-            Resolution { outcome, inputs: Fingerprint::capture(&environment.vars, &[]) }
+            Resolution { outcome, inputs: Fingerprint::over(&environment.vars, &[]) }
         })
     }
 }

@@ -61,7 +61,7 @@ pub async fn static_inputs_changed(
         return true;
     }
     let compare = tokio::task::spawn_blocking(move || {
-        state.inputs.as_ref().is_some_and(|inputs| *inputs != inputs.recapture(&environment.vars))
+        state.inputs.as_ref().is_some_and(|inputs| *inputs != inputs.recapture(&environment))
     });
     // A stat that hangs (a dead network mount) counts as "unchanged": the
     // periodic re-resolution still comes.

@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime};
 
 use super::snapshot::Snapshot;
 use super::timing::Schedule;
-use crate::chain::environment::EnvVars;
+use crate::chain::environment::Environment;
 use crate::chain::Fingerprint;
 use crate::types::error::{Error, ErrorCode};
 
@@ -49,14 +49,14 @@ impl State {
 
     /// The error to return at once instead of asking upstream again: a
     /// recent failure whose back-off has not run out, unless the files or
-    /// variables it read (compared with `env`) have changed since.
-    pub fn recent_failure(&self, now: Instant, env: &EnvVars) -> Option<&Error> {
+    /// variables it read (compared under `environment`) have changed since.
+    pub fn recent_failure(&self, now: Instant, environment: &Environment) -> Option<&Error> {
         let failure = self.failure.as_ref()?;
         if now >= failure.retry_after {
             return None;
         }
         if let Some(inputs) = &self.inputs {
-            if *inputs != inputs.recapture(env) {
+            if *inputs != inputs.recapture(environment) {
                 return None;
             }
         }

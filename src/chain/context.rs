@@ -2,7 +2,7 @@
 //! environment, the selected profile, and both shared files read as
 //! botocore reads them (`profile_file.rs`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use super::environment::{ChildEnv, EnvVars, Environment};
 use super::files::{read_bounded, Unreadable};
 use super::inputs::Fingerprint;
 use super::network::Network;
+use super::paths::{boto_config_paths, expand_home, shared_file_paths};
 use super::profile_file::{Profile, ProfileFile};
 use crate::types::error::{Error, ErrorCode, Result};
 
@@ -98,7 +99,7 @@ impl ChainContext {
         let all = &environment.child;
         let (config_path, credentials_path) = shared_file_paths(&env, all);
         let boto = boto_config_paths(&env, all);
-        let inputs = Fingerprint::capture(&env, &watched_files(&env, &config_path, &credentials_path, &boto));
+        let inputs = Fingerprint::capture(environment);
         let files = read_shared_file(config_path, ProfileFile::parse_config)
             .and_then(|config| Ok((config, read_shared_file(credentials_path, ProfileFile::parse_credentials)?)));
         let context = files.map(|(config, credentials)| {
@@ -128,7 +129,7 @@ impl ChainContext {
         environment: Arc<Environment>,
         limit: Duration,
     ) -> (Fingerprint, Result<Self>) {
-        let fallback = Fingerprint::capture(&environment.vars, &[]);
+        let fallback = Fingerprint::over(&environment.vars, &[]);
         let profile = explicit_profile.map(str::to_owned);
         let reading = tokio::task::spawn_blocking(move || ChainContext::read(profile.as_deref(), &environment));
         match tokio::time::timeout(limit, reading).await {
@@ -197,79 +198,6 @@ impl ChainContext {
     }
 }
 
-/// Where the config and credentials files are: `AWS_CONFIG_FILE` and
-/// `AWS_SHARED_CREDENTIALS_FILE` when set (an empty value names no file, as
-/// in botocore, rather than the default), else under `~/.aws`; expanded.
-pub fn shared_file_paths(env: &EnvVars, all: &ChildEnv) -> (PathBuf, PathBuf) {
-    let path = |variable, default| expand_path(env.get(variable).unwrap_or(default), env, all);
-    (path("AWS_CONFIG_FILE", "~/.aws/config"), path("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"))
-}
-
-/// Expands `$NAME` and `${NAME}` from the environment, then a leading `~`,
-/// as botocore does for the shared files and Boto2's config
-/// (`os.path.expandvars`, then `os.path.expanduser`).
-/// Variables come from the whole environment `all` (any name may appear
-/// in a path), `HOME` from the chain's own capture.
-pub fn expand_path(path: &str, env: &EnvVars, all: &ChildEnv) -> PathBuf {
-    expand_home(&expand_vars(path, |name| env.get(name).or_else(|| all.get(name))), env)
-}
-
-/// `os.path.expandvars`: `$NAME` or `${NAME}` (NAME of ASCII letters,
-/// digits and `_`; braces take anything but `}`) replaced by the variable's
-/// value when it is set, left as written when not.
-fn expand_vars<'a>(path: &str, lookup: impl Fn(&str) -> Option<&'a str>) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut rest = path;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let (name, consumed) = match after.strip_prefix('{') {
-            Some(braced) => match braced.find('}') {
-                Some(end) => (&braced[..end], end + 2),
-                None => ("", 0),
-            },
-            None => {
-                let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
-                (&after[..end], end)
-            }
-        };
-        match lookup(name).filter(|_| consumed > 0 && !name.is_empty()) {
-            Some(value) => out.push_str(value),
-            None => out.push_str(&rest[at..at + 1 + consumed]),
-        }
-        rest = &rest[at + 1 + consumed..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Expands a leading `~` with `HOME`, as botocore's `os.path.expanduser`.
-pub fn expand_home(path: &str, env: &EnvVars) -> PathBuf {
-    match (path.strip_prefix('~'), env.home()) {
-        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => PathBuf::from(format!("{home}{rest}")),
-        _ => PathBuf::from(path),
-    }
-}
-
-/// The Boto2 files botocore consults: only `BOTO_CONFIG` when it is set,
-/// else `/etc/boto.cfg` then `~/.boto`.
-pub fn boto_config_paths(env: &EnvVars, all: &ChildEnv) -> Vec<PathBuf> {
-    match env.get("BOTO_CONFIG") {
-        Some(path) => vec![expand_path(path, env, all)],
-        None => vec![PathBuf::from("/etc/boto.cfg"), expand_home("~/.boto", env)],
-    }
-}
-
-/// Every file whose change should trigger a re-resolution.
-fn watched_files(env: &EnvVars, config: &Path, credentials: &Path, boto: &[PathBuf]) -> Vec<PathBuf> {
-    let mut files = vec![config.to_path_buf(), credentials.to_path_buf()];
-    if let Some(path) = env.get("AWS_CREDENTIAL_FILE") {
-        files.push(expand_home(path, env));
-    }
-    files.extend_from_slice(boto);
-    files
-}
-
 /// Reads and parses one shared file; a missing file is an empty one, as in
 /// botocore, but a file that is no regular file, is too large, is not UTF-8
 /// or does not parse is a configuration error naming the file and line.
@@ -323,24 +251,5 @@ impl LegacyFile {
             String::from_utf8(bytes).map_err(|_| Unreadable::Refused("is not valid UTF-8".to_owned()))
         });
         LegacyFile { path, text }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_expand_variables_then_home_as_botocore_does() {
-        let environment = Environment::of(&[("HOME", "/home/me"), ("CONF", "/etc/aws"), ("EMPTY", "")]);
-        let expand_path = |path: &str, _: &()| super::expand_path(path, &environment.vars, &environment.child);
-        let env = ();
-        assert_eq!(expand_path("$HOME/.aws/config", &env), PathBuf::from("/home/me/.aws/config"));
-        assert_eq!(expand_path("${CONF}/config", &env), PathBuf::from("/etc/aws/config"));
-        assert_eq!(expand_path("~/x", &env), PathBuf::from("/home/me/x"));
-        assert_eq!(expand_path("$UNSET/x$", &env), PathBuf::from("$UNSET/x$"));
-        assert_eq!(expand_path("${UNCLOSED/x", &env), PathBuf::from("${UNCLOSED/x"));
-        assert_eq!(expand_path("a$EMPTY/b", &env), PathBuf::from("a/b"));
-        assert_eq!(expand_path("${}/b", &env), PathBuf::from("${}/b"));
     }
 }

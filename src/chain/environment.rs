@@ -151,6 +151,16 @@ impl Environment {
         Environment { vars: EnvVars::capture(), child: ChildEnv(std::env::vars_os().collect()) }
     }
 
+    /// An environment of the chain's `vars` and, for child processes and
+    /// paths only, `others` (variables the chain does not watch).
+    #[cfg(test)]
+    pub fn with_others(vars: &[(&'static str, &str)], others: &[(&str, &str)]) -> Self {
+        let mut environment = Environment::of(vars);
+        let child = vars.iter().chain(others).map(|&(n, v)| (OsString::from(n), OsString::from(v))).collect();
+        environment.child = ChildEnv(child);
+        environment
+    }
+
     /// An environment made of `vars` alone.
     #[cfg(test)]
     pub fn of(vars: &[(&'static str, &str)]) -> Self {

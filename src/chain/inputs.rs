@@ -9,7 +9,8 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::environment::EnvVars;
+use super::environment::{EnvVars, Environment};
+use super::paths::watched_files;
 
 /// What identifies one version of a file without reading it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,25 +38,36 @@ impl FileStamp {
 pub struct Fingerprint {
     environment: u64,
     files: Vec<(PathBuf, Option<FileStamp>)>,
+    /// Whether the file list is the environment's (recomputed on every
+    /// recapture) or a fixed one.
+    named_by_environment: bool,
 }
 
 impl Fingerprint {
-    /// Fingerprints `env` and the files at `paths`, absent ones included, so
-    /// that a file appearing later also counts as a change.
-    pub fn capture(env: &EnvVars, paths: &[PathBuf]) -> Self {
-        Fingerprint { environment: env.digest(), files: paths.iter().map(|p| (p.clone(), FileStamp::of(p))).collect() }
+    /// Fingerprints `environment`'s chain variables and the files they
+    /// name (expanded from the whole environment: a path may name any
+    /// variable), absent ones included, so that a file appearing later, or
+    /// a path that now names another file, counts as a change. `stat`s every
+    /// file: call it off the runtime's worker.
+    pub fn capture(environment: &Environment) -> Self {
+        Fingerprint { named_by_environment: true, ..Fingerprint::over(&environment.vars, &watched_files(environment)) }
     }
 
-    /// Takes the same fingerprint again, now, over the same files, with
-    /// `env` as the environment (a caller's latest capture: this never reads
-    /// the process environment). `stat`s every file: call it off the
-    /// runtime's worker.
-    pub fn recapture(&self, env: &EnvVars) -> Self {
+    /// Fingerprints `env` and the files at `paths` (for a resolution that
+    /// read no file).
+    pub fn over(env: &EnvVars, paths: &[PathBuf]) -> Self {
+        let files = paths.iter().map(|p| (p.clone(), FileStamp::of(p))).collect();
+        Fingerprint { environment: env.digest(), files, named_by_environment: false }
+    }
+
+    /// Takes the fingerprint again, now, under `environment` (a caller's
+    /// latest capture: this never reads the process environment).
+    pub fn recapture(&self, environment: &Environment) -> Self {
+        if self.named_by_environment {
+            return Fingerprint::capture(environment);
+        }
         let paths: Vec<PathBuf> = self.files.iter().map(|(p, _)| p.clone()).collect();
-        // The file list itself depends on the environment (AWS_CONFIG_FILE,
-        // HOME...); a changed environment is already a difference, so the
-        // old list is good enough to compare with.
-        Fingerprint::capture(env, &paths)
+        Fingerprint::over(&environment.vars, &paths)
     }
 }
 
@@ -70,20 +82,32 @@ mod tests {
         let file = dir.join("credentials");
         std::fs::write(&file, "a").unwrap();
         let env = EnvVars::default();
-        let before = Fingerprint::capture(&env, std::slice::from_ref(&file));
-        assert_eq!(before, Fingerprint::capture(&env, std::slice::from_ref(&file)));
+        let before = Fingerprint::over(&env, std::slice::from_ref(&file));
+        assert_eq!(before, Fingerprint::over(&env, std::slice::from_ref(&file)));
         std::fs::write(&file, "bb").unwrap();
-        assert_ne!(before, Fingerprint::capture(&env, std::slice::from_ref(&file)));
+        assert_ne!(before, Fingerprint::over(&env, std::slice::from_ref(&file)));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_variable_inside_a_files_path_changing_changes_the_fingerprint() {
+        // AWS_CONFIG_FILE=$CFG/config: the chain's own variables are the same,
+        // the file is another.
+        let at = |dir: &str| {
+            Environment::with_others(&[("AWS_CONFIG_FILE", "$CFG/config"), ("HOME", "/h")], &[("CFG", dir)])
+        };
+        let before = Fingerprint::capture(&at("/etc/a"));
+        assert_eq!(before.recapture(&at("/etc/a")), before);
+        assert_ne!(before.recapture(&at("/etc/b")), before);
     }
 
     #[test]
     fn a_file_appearing_changes_the_fingerprint() {
         let file = std::env::temp_dir().join(format!("credchain-fp-new-{}", std::process::id()));
         let env = EnvVars::default();
-        let before = Fingerprint::capture(&env, std::slice::from_ref(&file));
+        let before = Fingerprint::over(&env, std::slice::from_ref(&file));
         std::fs::write(&file, "x").unwrap();
-        assert_ne!(before, Fingerprint::capture(&env, std::slice::from_ref(&file)));
+        assert_ne!(before, Fingerprint::over(&env, std::slice::from_ref(&file)));
         std::fs::remove_file(&file).unwrap();
     }
 }

@@ -15,6 +15,7 @@ pub mod files;
 pub mod ini;
 pub mod inputs;
 pub mod network;
+pub mod paths;
 pub mod process_output;
 pub mod profile_file;
 pub mod sources;

@@ -21,16 +21,16 @@ pub mod report;
 pub mod shell;
 pub mod verify;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub use report::{LibraryCopyReport, Pitfall, Report, Severity, Status, SCHEMA_VERSION};
 
-use crate::chain::context;
-use crate::chain::environment::ChildEnv;
 use crate::chain::environment::EnvVars;
 use crate::chain::files::read_bounded;
 use crate::chain::network::{Network, TrustStore};
+use crate::chain::paths;
 use crate::chain::sources::{RoleHop, TokenState};
 use crate::chain::{self, ChainContext, Detected, Environment, ProfileOrigin, SelectedProfile, Services, Trace};
 use crate::types::credentials::{mask_access_key, rfc3339, unix_seconds};
@@ -48,6 +48,10 @@ pub struct Walk {
     pub ctx: Option<ChainContext>,
     /// The environment (also when the context could not be loaded).
     pub env: EnvVars,
+    /// Where the config and credentials files are, expanded from the whole
+    /// environment as the chain expands them (also when they could not be
+    /// read).
+    pub shared_files: (PathBuf, PathBuf),
     /// The chain's walk: every source's detection, the winner or the error.
     pub trace: Trace,
 }
@@ -99,21 +103,22 @@ async fn walk(
     fetch_timeout: Duration,
 ) -> Walk {
     let env = environment.vars.clone();
+    let shared_files = paths::shared_file_paths(&env, &environment.child);
     let (_, loaded) = ChainContext::load(explicit, environment, fetch_timeout).await;
     match loaded {
         Ok(ctx) => {
             let trace = chain::walk_in(&ctx, services, fetch_timeout).await;
-            Walk { ctx: Some(ctx), env, trace }
+            Walk { ctx: Some(ctx), env, shared_files, trace }
         }
-        Err(error) => unreadable(explicit, env, error),
+        Err(error) => unreadable(explicit, env, shared_files, error),
     }
 }
 
 /// The walk when the shared files could not be read: the profile as the
 /// environment selects it, and no source decided.
-fn unreadable(explicit: Option<&str>, env: EnvVars, error: Error) -> Walk {
+fn unreadable(explicit: Option<&str>, env: EnvVars, shared_files: (PathBuf, PathBuf), error: Error) -> Walk {
     let trace = Trace::unreadable(SelectedProfile::select(explicit, &env), error);
-    Walk { ctx: None, env, trace }
+    Walk { ctx: None, env, shared_files, trace }
 }
 
 /// Test-only: the walk [`walk`] makes, read synchronously and without any
@@ -129,9 +134,10 @@ pub(crate) fn walk_offline(
     fetched: Option<crate::types::error::Result<crate::types::credentials::Credentials>>,
 ) -> Walk {
     let env = environment.vars.clone();
+    let shared_files = paths::shared_file_paths(&env, &environment.child);
     let ctx = match ChainContext::read(explicit, environment).1 {
         Ok(ctx) => ctx,
-        Err(error) => return unreadable(explicit, env, error),
+        Err(error) => return unreadable(explicit, env, shared_files, error),
     };
     let chain::Decision { mut trace, first } = chain::decide(&ctx);
     if let Some((source, plan)) = first {
@@ -143,7 +149,7 @@ pub(crate) fn walk_offline(
         };
         trace.settle(source, outcome.and_then(|credentials| chain::usable(source, credentials)));
     }
-    Walk { ctx: Some(ctx), env, trace }
+    Walk { ctx: Some(ctx), env, shared_files, trace }
 }
 
 /// Why the sources after the one that settled the chain were not asked.
@@ -322,7 +328,7 @@ fn network_report(walk: &Walk) -> NetworkReport {
 pub fn shared_file_paths(walk: &Walk) -> (std::path::PathBuf, std::path::PathBuf) {
     match &walk.ctx {
         Some(ctx) => (ctx.config.path.clone(), ctx.credentials.path.clone()),
-        None => context::shared_file_paths(&walk.env, &ChildEnv::default()),
+        None => walk.shared_files.clone(),
     }
 }
 

@@ -19,8 +19,9 @@ use sha1::{Digest, Sha1};
 use zeroize::Zeroizing;
 
 use super::{delegate, describe_sdk_error, provider_config, Detection, Plan};
-use crate::chain::context::{expand_home, ChainContext};
+use crate::chain::context::ChainContext;
 use crate::chain::files::{read_bounded, Unreadable};
+use crate::chain::paths::expand_home;
 use crate::chain::SourceName;
 use crate::types::credentials::{describe_time, parse_rfc3339, Credentials};
 use crate::types::error::{Error, ErrorCode, Result};

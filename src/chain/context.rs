@@ -10,7 +10,7 @@ use super::environment::{ChildEnv, EnvVars, Environment};
 use super::files::{read_bounded, Unreadable};
 use super::inputs::Fingerprint;
 use super::network::Network;
-use super::paths::{boto_config_paths, expand_home, shared_file_paths};
+use super::paths::ChainFiles;
 use super::profile_file::{Profile, ProfileFile};
 use crate::types::error::{Error, ErrorCode, Result};
 
@@ -96,12 +96,11 @@ impl ChainContext {
     pub fn read(explicit_profile: Option<&str>, environment: &Environment) -> (Fingerprint, Result<Self>) {
         let env = environment.vars.clone();
         let profile = SelectedProfile::select(explicit_profile, &env);
-        let all = &environment.child;
-        let (config_path, credentials_path) = shared_file_paths(&env, all);
-        let boto = boto_config_paths(&env, all);
-        let inputs = Fingerprint::capture(environment);
-        let files = read_shared_file(config_path, ProfileFile::parse_config)
-            .and_then(|config| Ok((config, read_shared_file(credentials_path, ProfileFile::parse_credentials)?)));
+        let paths = ChainFiles::of(environment);
+        let inputs = Fingerprint::of_files(&env, &paths);
+        let files = read_shared_file(paths.config.clone(), ProfileFile::parse_config).and_then(|config| {
+            Ok((config, read_shared_file(paths.credentials.clone(), ProfileFile::parse_credentials)?))
+        });
         let context = files.map(|(config, credentials)| {
             // `ca_bundle` is read like `region`: the selected profile's,
             // the credentials file winning (botocore merges the files so).
@@ -109,7 +108,7 @@ impl ChainContext {
                 .into_iter()
                 .find_map(|file| file.profiles.get_profile(&profile.name).and_then(|p| p.get("ca_bundle")));
             ChainContext {
-                legacy: LegacyFiles::read(&env, boto),
+                legacy: LegacyFiles::read(paths),
                 network: Network::read(&env, &profile.name, profile_bundle),
                 child_env: environment.child.clone(),
                 env,
@@ -237,10 +236,9 @@ pub struct LegacyFile {
 }
 
 impl LegacyFiles {
-    fn read(env: &EnvVars, boto: Vec<PathBuf>) -> Self {
-        // botocore expands only `~` in the EC2 CLI's path (no variables).
-        let ec2_credentials = env.get("AWS_CREDENTIAL_FILE").map(|path| LegacyFile::read(expand_home(path, env)));
-        let boto = boto.into_iter().map(LegacyFile::read).collect();
+    fn read(paths: ChainFiles) -> Self {
+        let ec2_credentials = paths.ec2_credentials.map(LegacyFile::read);
+        let boto = paths.boto.into_iter().map(LegacyFile::read).collect();
         LegacyFiles { ec2_credentials, boto }
     }
 }

@@ -10,7 +10,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::environment::{EnvVars, Environment};
-use super::paths::watched_files;
+use super::paths::ChainFiles;
 
 /// What identifies one version of a file without reading it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +50,13 @@ impl Fingerprint {
     /// a path that now names another file, counts as a change. `stat`s every
     /// file: call it off the runtime's worker.
     pub fn capture(environment: &Environment) -> Self {
-        Fingerprint { named_by_environment: true, ..Fingerprint::over(&environment.vars, &watched_files(environment)) }
+        Fingerprint::of_files(&environment.vars, &ChainFiles::of(environment))
+    }
+
+    /// [`Fingerprint::capture`] over files already worked out from `env`'s
+    /// environment (a resolution reads them too).
+    pub fn of_files(env: &EnvVars, files: &ChainFiles) -> Self {
+        Fingerprint { named_by_environment: true, ..Fingerprint::over(env, &files.all()) }
     }
 
     /// Fingerprints `env` and the files at `paths` (for a resolution that

@@ -18,7 +18,7 @@ pub fn shared_file_paths(env: &EnvVars, all: &ChildEnv) -> (PathBuf, PathBuf) {
 /// (`os.path.expandvars`, then `os.path.expanduser`).
 /// Variables come from the whole environment `all` (any name may appear
 /// in a path), `HOME` from the chain's own capture.
-pub fn expand_path(path: &str, env: &EnvVars, all: &ChildEnv) -> PathBuf {
+fn expand_path(path: &str, env: &EnvVars, all: &ChildEnv) -> PathBuf {
     expand_home(&expand_vars(path, |name| env.get(name).or_else(|| all.get(name))), env)
 }
 
@@ -61,24 +61,44 @@ pub fn expand_home(path: &str, env: &EnvVars) -> PathBuf {
 
 /// The Boto2 files botocore consults: only `BOTO_CONFIG` when it is set,
 /// else `/etc/boto.cfg` then `~/.boto`.
-pub fn boto_config_paths(env: &EnvVars, all: &ChildEnv) -> Vec<PathBuf> {
+fn boto_config_paths(env: &EnvVars, all: &ChildEnv) -> Vec<PathBuf> {
     match env.get("BOTO_CONFIG") {
         Some(path) => vec![expand_path(path, env, all)],
         None => vec![PathBuf::from("/etc/boto.cfg"), expand_home("~/.boto", env)],
     }
 }
 
-/// Every file whose change should trigger a re-resolution, as the
-/// environment names them now (a path may name any variable).
-pub fn watched_files(environment: &Environment) -> Vec<PathBuf> {
-    let (env, all) = (&environment.vars, &environment.child);
-    let (config, credentials) = shared_file_paths(env, all);
-    let mut files = vec![config, credentials];
-    if let Some(path) = env.get("AWS_CREDENTIAL_FILE") {
-        files.push(expand_home(path, env));
+/// Every file the chain reads, as the environment names them now (a path
+/// may name any variable): worked out once per resolution, for reading
+/// them and for the fingerprint that tells when to read them again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainFiles {
+    /// `AWS_CONFIG_FILE` or `~/.aws/config`.
+    pub config: PathBuf,
+    /// `AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`.
+    pub credentials: PathBuf,
+    /// `AWS_CREDENTIAL_FILE`, when set (botocore expands only `~` there).
+    pub ec2_credentials: Option<PathBuf>,
+    /// The Boto2 files, in botocore's order.
+    pub boto: Vec<PathBuf>,
+}
+
+impl ChainFiles {
+    /// The files `environment` names.
+    pub fn of(environment: &Environment) -> Self {
+        let (env, all) = (&environment.vars, &environment.child);
+        let (config, credentials) = shared_file_paths(env, all);
+        let ec2_credentials = env.get("AWS_CREDENTIAL_FILE").map(|path| expand_home(path, env));
+        ChainFiles { config, credentials, ec2_credentials, boto: boto_config_paths(env, all) }
     }
-    files.extend(boto_config_paths(env, all));
-    files
+
+    /// Every one of them, for the fingerprint.
+    pub fn all(&self) -> Vec<PathBuf> {
+        let mut files = vec![self.config.clone(), self.credentials.clone()];
+        files.extend(self.ec2_credentials.iter().cloned());
+        files.extend(self.boto.iter().cloned());
+        files
+    }
 }
 
 #[cfg(test)]

@@ -60,10 +60,12 @@ pub enum Plan {
     },
     /// A web identity token file and a role.
     WebIdentity(web_identity::WebIdentityConfig),
-    /// IAM Identity Center, through aws-config's profile provider.
+    /// IAM Identity Center.
     Sso {
         /// The profile with the SSO settings.
         profile: String,
+        /// Its settings, its `[sso-session]`'s merged in.
+        settings: sso::SsoSettings,
     },
     /// `login_session`.
     Login {
@@ -207,7 +209,7 @@ pub(super) async fn fetch_plan(plan: Plan, ctx: &ChainContext, services: &Servic
         Plan::Ready(credentials) => Ok(credentials),
         Plan::AssumeRole { profile } => assume_role::fetch(ctx, &profile, services).await,
         Plan::WebIdentity(config) => web_identity::fetch(ctx, config).await,
-        Plan::Sso { profile } => sso::fetch(ctx, &profile).await,
+        Plan::Sso { profile, settings } => sso::fetch(ctx, &profile, &settings).await,
         Plan::Login { session } => login::fetch(ctx, &session).await,
         Plan::Process { profile, command, account_id } => {
             process::fetch(ctx, &profile, &command, account_id, &services.children).await
@@ -225,9 +227,8 @@ pub(super) async fn fetch_plan(plan: Plan, ctx: &ChainContext, services: &Servic
 fn endpoint_of(plan: &Plan, ctx: &ChainContext) -> Option<String> {
     let (variable, default) = match plan {
         Plan::AssumeRole { .. } | Plan::WebIdentity(_) => return Some(sts_endpoint(ctx)),
-        Plan::Sso { profile } => {
-            let region = sso_region(ctx, profile)?;
-            ("AWS_ENDPOINT_URL_SSO", format!("https://portal.sso.{}", regional_domain(&region)))
+        Plan::Sso { settings, .. } => {
+            ("AWS_ENDPOINT_URL_SSO", format!("https://portal.sso.{}", regional_domain(&settings.region)))
         }
         _ => return None,
     };
@@ -251,15 +252,6 @@ fn configured_endpoint(ctx: &ChainContext, variable: &str) -> Option<String> {
 fn regional_domain(region: &str) -> String {
     let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
     format!("{region}.{suffix}")
-}
-
-/// The profile's `sso_region`, or its `sso-session` section's.
-fn sso_region(ctx: &ChainContext, profile: &str) -> Option<String> {
-    let from_session = || {
-        let session = ctx.value_in(profile, "sso_session")?;
-        ctx.config.profiles.sso_session(session)?.get("sso_region").map(str::to_owned)
-    };
-    ctx.value_in(profile, "sso_region").map(str::to_owned).or_else(from_session)
 }
 
 /// aws-smithy's words for a request that never got an HTTP response, and

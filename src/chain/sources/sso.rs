@@ -30,7 +30,7 @@ use crate::types::error::{Error, ErrorCode, Result};
 /// then every setting must be there and agree with its session.
 pub(super) fn detect(ctx: &ChainContext, profile: &str) -> Result<Detection> {
     match settings(ctx, profile)? {
-        Some(_) => Ok(Detection::Configured(Plan::Sso { profile: profile.to_owned() })),
+        Some(settings) => Ok(Detection::Configured(Plan::Sso { profile: profile.to_owned(), settings })),
         None => Ok(Detection::NotConfigured("the profile has no sso_account_id or sso_role_name".into())),
     }
 }
@@ -95,13 +95,10 @@ fn config_error(message: String) -> Error {
 /// Asks the SSO portal for the role's credentials. When that fails for want
 /// of a usable cached token, the error says which token, where it is looked
 /// for, and the `aws sso login` command that makes one.
-pub(super) async fn fetch(ctx: &ChainContext, profile: &str) -> Result<Credentials> {
-    let Some(settings) = settings(ctx, profile)? else {
-        return Err(config_error(format!("profile {profile} has no SSO settings")));
-    };
+pub(super) async fn fetch(ctx: &ChainContext, profile: &str, settings: &SsoSettings) -> Result<Credentials> {
     let fetched = match &settings.session {
-        Some(session) => fetch_with_session(ctx, profile, &settings, session).await,
-        None => fetch_legacy(ctx, profile, &settings).await,
+        Some(session) => fetch_with_session(ctx, profile, settings, session).await,
+        None => fetch_legacy(ctx, profile, settings).await,
     };
     match fetched {
         Err(error) if error.code() == ErrorCode::SourceFailed => Err(explain_failure(ctx, profile, error).await),
@@ -305,7 +302,7 @@ mod tests {
 
     fn sso_profile(scratch: &Scratch) -> String {
         match plan(scratch.detect(SourceName::Sso, None, &[("AWS_PROFILE", "dev")])) {
-            Plan::Sso { profile } => profile,
+            Plan::Sso { profile, .. } => profile,
             other => panic!("expected an Sso plan, got {other:?}"),
         }
     }

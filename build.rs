@@ -1,5 +1,5 @@
-//! Generates the C header from the C ABI in `src/ffi/` (and nothing else of
-//! the crate) with the pinned cbindgen, adding version macros from
+//! Generates the C header from the C ABI crate (`src/`; the core crate is
+//! not read) with the pinned cbindgen, adding version macros from
 //! Cargo.toml, into `$OUT_DIR/credchain.h`.
 //!
 //! It never writes into the source tree: `scripts/generate-header` copies
@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 fn main() {
-    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=CREDCHAIN_TEST_ABI_MAJOR");
     let crate_dir_for_soname =
@@ -20,7 +20,7 @@ fn main() {
     // A copy's references to its own exported functions and data bind to
     // its own definitions, never to another copy's loaded earlier into the
     // global scope: each copy must know itself to decide which one serves
-    // (src/ffi/copies.rs).
+    // (src/copies.rs).
     println!("cargo:rustc-cdylib-link-arg=-Wl,-Bsymbolic");
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -28,23 +28,23 @@ fn main() {
     config.after_includes = Some(version_macros());
     let bindings = cbindgen::Builder::new()
         .with_config(config)
-        .with_src(crate_dir.join("src").join("ffi").join("mod.rs"))
+        .with_src(crate_dir.join("src").join("lib.rs"))
         .generate()
-        .expect("cbindgen could not read src/ffi");
+        .expect("cbindgen could not read src/");
     bindings.write_to_file(out_dir.join("credchain.h"));
 }
 
-/// `CREDCHAIN_ABI_MAJOR` as `src/ffi/types.rs` defines it (or as a test
+/// `CREDCHAIN_ABI_MAJOR` as `src/types.rs` defines it (or as a test
 /// build overrides it with `CREDCHAIN_TEST_ABI_MAJOR`).
 fn abi_major(crate_dir: &std::path::Path) -> u32 {
     if let Ok(value) = std::env::var("CREDCHAIN_TEST_ABI_MAJOR") {
         return value.parse().expect("CREDCHAIN_TEST_ABI_MAJOR is a number");
     }
-    let types = std::fs::read_to_string(crate_dir.join("src/ffi/types.rs")).expect("src/ffi/types.rs is readable");
+    let types = std::fs::read_to_string(crate_dir.join("src/types.rs")).expect("src/types.rs is readable");
     let line = types
         .lines()
         .find(|line| line.starts_with("pub const CREDCHAIN_ABI_MAJOR: u32 = "))
-        .expect("src/ffi/types.rs defines CREDCHAIN_ABI_MAJOR");
+        .expect("src/types.rs defines CREDCHAIN_ABI_MAJOR");
     line.trim_start_matches("pub const CREDCHAIN_ABI_MAJOR: u32 = ").trim_end_matches(';').parse().expect("a number")
 }
 

@@ -1,57 +1,104 @@
-//! credchain: one process-wide, always-fresh source of AWS credentials for
-//! every database-driver plugin in a process, behind a C ABI.
+//! libcredchain's C ABI, all of it: every `extern "C"` function, the panic
+//! boundary, the pointer and string checks, the C view of a snapshot and the
+//! agreement between copies of the library loaded into one process. It is a
+//! thin layer over `credchain-core` (the `core/` crate): each export checks
+//! its arguments, forwards to the serving copy, and calls the core's safe
+//! API. cbindgen reads this crate, and only this crate
+//! (`scripts/generate-header`), to write `include/credchain.h`.
 //!
-//! The crate is built in layers that each use only the ones below them
-//! (`scripts/check-layers` checks it):
+//! Conventions: the prefix `credchain_`; a `credchain_result` from every
+//! fallible call; outputs written only on success; details in an optional
+//! `credchain_error **` (never thread-local: JNA and virtual threads hop
+//! between OS threads); every `*_free` accepts NULL.
 //!
-//! | layer | folder | holds |
-//! |---|---|---|
-//! | types | `types/` | credentials, source names, errors, text escaping |
-//! | support | `support/` | locks, bounded waiting, the runtime slot, logging |
-//! | chain | `chain/` | which source applies, in botocore's order, and its credentials |
-//! | cache | `cache/` | per-profile snapshots and their background refresh |
-//! | services | `token/`, `diagnostics/` | IAM database tokens; the doctor |
-//! | process | `process/` | the one instance that owns all process state |
-//! | Rust API | `api.rs` | the functions below |
-//! | C ABI | `ffi/` | every `extern "C"` function, the C view of a snapshot |
-//! | server | `serve/` | the cache on the container-credentials protocol (`credchain serve`) |
-//!
-//! The CLI (`src/bin/credchain`) uses only this public API.
+//! The Rust API of this crate is the C ABI itself (the functions and types
+//! of the header); Rust programs use `credchain-core` instead.
 
-#![warn(missing_docs)]
+// The exported functions take raw pointers from C by design and check them
+// (NULL, length, UTF-8) before use; marking them `unsafe fn` would change
+// nothing for C callers and only hide that the checks happen inside.
+#![allow(clippy::not_unsafe_ptr_arg_deref, reason = "C callers pass raw pointers; each export checks them")]
 
-// Linux only, for now: the library finds its other loaded copies through
-// ELF and `dl_iterate_phdr`, handles fork with `pthread_atfork`, reads
-// `CLOCK_REALTIME_COARSE`, and `credchain serve` takes signals with
-// `sigtimedwait`. README, "Platforms", says what a port needs.
-#[cfg(not(target_os = "linux"))]
-compile_error!(
-    "credchain builds for Linux only (x86_64 tested, aarch64 expected to work): see README, \"Platforms\", \
-     for what a macOS or Windows port needs"
-);
+mod copies;
+mod credentials;
+mod diagnose;
+mod error;
+mod guard;
+mod lifecycle;
+mod strings;
+mod token;
+mod types;
+mod view;
 
-mod api;
-pub(crate) mod cache;
-pub(crate) mod chain;
-pub(crate) mod diagnostics;
-pub mod ffi;
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzzing;
-pub(crate) mod process;
-pub mod serve;
-pub(crate) mod support;
-pub(crate) mod token;
-pub(crate) mod types;
-
-pub use api::{
-    auth_token, diagnose, diagnose_and_verify, generation_counter, get_credentials, invalidate, list_profiles,
-    reload_environment, set_log_sink, shutdown,
+pub use credentials::{
+    credchain_free_credentials, credchain_generation_counter, credchain_get_credentials, credchain_invalidate,
+    credchain_reload_environment,
 };
-pub use cache::Snapshot;
-pub use diagnostics::{profiles, render, report, shell};
-pub use support::log;
-pub use token::{AuthToken, Target, TokenRequest};
-pub use types::credentials::{describe_time, human_duration, mask_access_key, rfc3339, unix_seconds, Credentials};
-pub use types::error::{Error, ErrorCode, Result};
-pub use types::source::SourceName;
+pub use diagnose::credchain_diagnose;
+pub use error::{credchain_error_code, credchain_error_free, credchain_error_message, credchain_error_source};
+pub use guard::CREDCHAIN_MAX_STRING_BYTES;
+pub use lifecycle::{
+    credchain_abi_version, credchain_log_subscribe, credchain_log_unsubscribe, credchain_set_log_callback,
+    credchain_shutdown, credchain_version,
+};
+pub use strings::credchain_string_free;
+pub use token::{credchain_dsql_auth_token, credchain_rds_auth_token};
+pub use types::{
+    credchain_credentials, credchain_error, credchain_log_callback, credchain_log_level, credchain_log_subscriber,
+    credchain_result, CREDCHAIN_ABI_MAJOR, CREDCHAIN_ABI_MINOR,
+};
+
+use std::ffi::CStr;
+
+use copies::{CopyIdentity, CopyTable};
+
+// What this copy tells the other copies of the library in the process
+// (`copies.rs`): here, beside the modules whose functions its table lists.
+
+/// Statics holding raw pointers to static data and functions.
+struct Shared<T>(T);
+// SAFETY: everything the pointers reach is immutable and static.
+unsafe impl<T> Sync for Shared<T> {}
+
+static VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+    Ok(version) => version,
+    Err(_) => panic!("the package version contains a NUL"),
+};
+
+static TABLE: Shared<CopyTable> = Shared(CopyTable {
+    size: std::mem::size_of::<CopyTable>(),
+    get_credentials: credentials::credchain_get_credentials,
+    free_credentials: credentials::credchain_free_credentials,
+    invalidate: credentials::credchain_invalidate,
+    reload_environment: credentials::credchain_reload_environment,
+    generation_counter: credentials::credchain_generation_counter,
+    diagnose: diagnose::credchain_diagnose,
+    error_code: error::credchain_error_code,
+    error_message: error::credchain_error_message,
+    error_source: error::credchain_error_source,
+    error_free: error::credchain_error_free,
+    set_log_callback: lifecycle::credchain_set_log_callback,
+    log_subscribe: lifecycle::credchain_log_subscribe,
+    log_unsubscribe: lifecycle::credchain_log_unsubscribe,
+    shutdown: lifecycle::credchain_shutdown,
+    string_free: strings::credchain_string_free,
+    rds_auth_token: token::credchain_rds_auth_token,
+    dsql_auth_token: token::credchain_dsql_auth_token,
+});
+
+static IDENTITY: Shared<CopyIdentity> = Shared(CopyIdentity {
+    magic: copies::IDENTITY_MAGIC,
+    abi_major: copies::BUILT_ABI_MAJOR,
+    abi_minor: types::CREDCHAIN_ABI_MINOR,
+    version: VERSION.as_ptr(),
+    table: &TABLE.0,
+});
+
+/// This copy's identity, for the other copies of the library in the
+/// process (not for hosts: it is not in the header).
+///
+/// cbindgen:ignore
+#[no_mangle]
+pub extern "C" fn credchain_copy_identity() -> *const CopyIdentity {
+    &IDENTITY.0
+}

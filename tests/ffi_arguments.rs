@@ -1,17 +1,17 @@
 //! Every bad argument to the C ABI gets its exact code and message, calling
 //! the exported functions in-process (argument checks need no environment).
 
-mod common;
+mod version;
 
 use std::ffi::{c_char, CStr};
 use std::ptr;
 
-use credchain::ffi::credentials::{credchain_free_credentials, credchain_get_credentials, credchain_invalidate};
-use credchain::ffi::error::{
+use credchain::{credchain_free_credentials, credchain_get_credentials, credchain_invalidate};
+use credchain::{
     credchain_error_code, credchain_error_free, credchain_error_message, credchain_error_source,
 };
-use credchain::ffi::lifecycle::{credchain_set_log_callback, credchain_version};
-use credchain::ffi::types::{credchain_credentials, credchain_error, credchain_result};
+use credchain::{credchain_set_log_callback, credchain_version};
+use credchain::{credchain_credentials, credchain_error, credchain_result};
 
 /// Calls `credchain_get_credentials` and returns its code and message.
 fn get(profile: *const c_char, with_out: bool) -> (credchain_result, Option<String>) {
@@ -93,12 +93,12 @@ fn frees_and_getters_accept_null() {
 #[test]
 fn an_out_of_range_log_level_means_trace_and_null_turns_logging_off() {
     assert_eq!(credchain_set_log_callback(u32::MAX, None), credchain_result::CREDCHAIN_OK);
-    assert!(!credchain::log::enabled(credchain::log::LogLevel::Error));
+    assert!(!credchain_core::log::enabled(credchain_core::log::LogLevel::Error));
 }
 
 #[test]
 fn version_matches_cargo_toml() {
-    let declared = common::cargo_version();
+    let declared = version::cargo_version();
     // SAFETY: the version is a static C string.
     let version = unsafe { CStr::from_ptr(credchain_version()) }.to_str().unwrap();
     assert_eq!(version, declared);

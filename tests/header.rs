@@ -1,7 +1,7 @@
 //! The committed header against a fresh cbindgen run, and its version
 //! macros against Cargo.toml.
 
-mod common;
+mod version;
 
 const COMMITTED: &str = include_str!("../include/credchain.h");
 const FRESH: &str = include_str!(concat!(env!("OUT_DIR"), "/credchain.h"));
@@ -21,7 +21,7 @@ fn macro_value(name: &str) -> String {
 
 #[test]
 fn version_macros_match_cargo_toml() {
-    let version = common::cargo_version();
+    let version = version::cargo_version();
     let parts: Vec<&str> = version.split('.').collect();
     assert_eq!(macro_value("CREDCHAIN_VERSION"), format!("\"{version}\""));
     assert_eq!(macro_value("CREDCHAIN_VERSION_MAJOR"), parts[0]);

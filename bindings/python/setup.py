@@ -67,11 +67,12 @@ def rust_extensions() -> list:
     from setuptools_rust import Binding, RustExtension
 
     # Relative to this folder, where pip runs the build.
-    crate = "rust/Cargo.toml" if (HERE / "rust" / "Cargo.toml").is_file() else "../../Cargo.toml"
+    workspace = "rust" if (HERE / "rust" / "Cargo.toml").is_file() else "../.."
     return [
-        RustExtension("credchain.libcredchain", path=crate, binding=Binding.NoBinding, py_limited_api=True,
-                      cargo_manifest_args=["--locked"]),
-        RustExtension({"credchain": "credchain._bin.credchain"}, path=crate, binding=Binding.Exec,
+        RustExtension("credchain.libcredchain", path=f"{workspace}/Cargo.toml", binding=Binding.NoBinding,
+                      py_limited_api=True, cargo_manifest_args=["--locked"]),
+        RustExtension({"credchain": "credchain._bin.credchain"}, path=f"{workspace}/command/Cargo.toml",
+                      binding=Binding.Exec,
                       args=["--bin", "credchain"], cargo_manifest_args=["--locked"]),
     ]
 

@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("CREDCHAIN_BIN", ROOT / "target" / "release" / "credchain"))
-VERSION = tomllib.loads((ROOT / "Cargo.toml").read_text())["package"]["version"]
+VERSION = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["package"]["version"]
 
 HELP_FLAGS = ["--help", "-h", "--version", "-V"]
 # Every command, as typed after `credchain`, and the options it accepts.

@@ -30,11 +30,11 @@ EXPECTED = f"shared-credentials-file {KEY}\n"
 
 
 def versions() -> dict[str, str]:
-    """The crate's version (Cargo.toml) and the C ABI's (src/ffi/types.rs)."""
+    """The crate's version (Cargo.toml) and the C ABI's (src/types.rs)."""
     cargo = (ROOT / "Cargo.toml").read_text()
-    package = cargo.split("[package]", 1)[1].split("\n[", 1)[0]
+    package = cargo.split("[workspace.package]", 1)[1].split("\n[", 1)[0]
     version = re.search(r'^version = "(\d+)\.(\d+)\.(\d+)"$', package, re.M)
-    types = (ROOT / "src" / "ffi" / "types.rs").read_text()
+    types = (ROOT / "src" / "types.rs").read_text()
     abi = {part: re.search(rf"^pub const CREDCHAIN_ABI_{part}: u32 = (\d+);$", types, re.M)[1]
            for part in ("MAJOR", "MINOR")}
     assert version and abi["MAJOR"] and abi["MINOR"]

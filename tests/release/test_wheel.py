@@ -142,11 +142,12 @@ def test_sdist_carries_the_crate(release: Release) -> None:
         names = {name[len(top) + 1:] for name in sdist.getnames()}
     for needed in ["pyproject.toml", "setup.py", "PKG-INFO", "src/credchain/__init__.py", "src/credchain/_cli.py",
                    "rust/Cargo.toml", "rust/Cargo.lock", "rust/build.rs", "rust/cbindgen.toml",
-                   "rust/src/lib.rs", "rust/src/ffi/mod.rs", "rust/src/bin/credchain/main.rs"]:
+                   "rust/src/lib.rs", "rust/core/Cargo.toml", "rust/core/src/lib.rs",
+                   "rust/command/Cargo.toml", "rust/command/src/main.rs"]:
         assert needed in names, needed
-    crate_sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "src").rglob("*") if p.is_file()
-                     and "__pycache__" not in p.parts}
-    assert {"rust/" + s for s in crate_sources} <= names, "every file of the crate's src/"
+    crate_sources = {p.relative_to(ROOT).as_posix() for crate in ("src", "core", "command")
+                     for p in (ROOT / crate).rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert {"rust/" + s for s in crate_sources} <= names, "every file of the workspace's three crates"
     assert not [n for n in names if n.endswith((".so", ".whl")) or "/target/" in n or n.startswith("rust/target")]
 
 

@@ -1,0 +1,184 @@
+//! The C-visible types. Their layout and numbers are the ABI: fields are
+//! only ever added at the end of a struct, numbers never change or get
+//! reused.
+
+use std::ffi::{c_char, CStr, CString};
+
+use credchain_core::log::LogLevel;
+use credchain_core::{Error, ErrorCode};
+use credchain_core::SourceName;
+
+/// The ABI's major version: copies of the library, and bindings, with the
+/// same major can work together; a new major breaks a function or a type.
+pub const CREDCHAIN_ABI_MAJOR: u32 = 1;
+/// The ABI's minor version: grows when functions are added.
+pub const CREDCHAIN_ABI_MINOR: u32 = 0;
+
+/// Result of every fallible call. `CREDCHAIN_OK` is 0; the other numbers are
+/// stable and never reused.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum credchain_result {
+    /// Success; outputs were written.
+    CREDCHAIN_OK = 0,
+    /// A NULL out pointer, invalid UTF-8, an absurdly long or empty string,
+    /// or an invalid hostname, port or user.
+    CREDCHAIN_INVALID_ARGUMENT = 1,
+    /// No source in the chain had credentials.
+    CREDCHAIN_NO_CREDENTIALS = 2,
+    /// The profile asked for exists in neither file; the message names it.
+    CREDCHAIN_PROFILE_NOT_FOUND = 3,
+    /// Half a key pair; the message names the missing variable or key.
+    CREDCHAIN_PARTIAL_CREDENTIALS = 4,
+    /// A configured source failed; the message carries the upstream's words
+    /// (STS error code, process exit status, HTTP status).
+    CREDCHAIN_SOURCE_FAILED = 5,
+    /// The bounded wait for a fetch ran out.
+    CREDCHAIN_TIMEOUT = 6,
+    /// A bug (a caught panic); the host keeps running.
+    CREDCHAIN_INTERNAL = 7,
+    /// A configuration that cannot be used (malformed file, `role_arn`
+    /// without a source, a web identity token file without a role).
+    CREDCHAIN_INVALID_CONFIG = 8,
+}
+
+impl From<ErrorCode> for credchain_result {
+    fn from(code: ErrorCode) -> Self {
+        match code {
+            ErrorCode::InvalidArgument => credchain_result::CREDCHAIN_INVALID_ARGUMENT,
+            ErrorCode::NoCredentials => credchain_result::CREDCHAIN_NO_CREDENTIALS,
+            ErrorCode::ProfileNotFound => credchain_result::CREDCHAIN_PROFILE_NOT_FOUND,
+            ErrorCode::PartialCredentials => credchain_result::CREDCHAIN_PARTIAL_CREDENTIALS,
+            ErrorCode::SourceFailed => credchain_result::CREDCHAIN_SOURCE_FAILED,
+            ErrorCode::Timeout => credchain_result::CREDCHAIN_TIMEOUT,
+            ErrorCode::Internal => credchain_result::CREDCHAIN_INTERNAL,
+            ErrorCode::InvalidConfig => credchain_result::CREDCHAIN_INVALID_CONFIG,
+        }
+    }
+}
+
+/// Log message levels, most severe first.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum credchain_log_level {
+    /// No messages (only meaningful as a maximum).
+    CREDCHAIN_LOG_OFF = 0,
+    /// Failures a caller will see.
+    CREDCHAIN_LOG_ERROR = 1,
+    /// Failures absorbed while old credentials are still served.
+    CREDCHAIN_LOG_WARN = 2,
+    /// Refreshes, rotations, invalidations.
+    CREDCHAIN_LOG_INFO = 3,
+    /// Scheduling detail.
+    CREDCHAIN_LOG_DEBUG = 4,
+    /// Everything.
+    CREDCHAIN_LOG_TRACE = 5,
+}
+
+impl From<LogLevel> for credchain_log_level {
+    fn from(level: LogLevel) -> Self {
+        match level {
+            LogLevel::Off => credchain_log_level::CREDCHAIN_LOG_OFF,
+            LogLevel::Error => credchain_log_level::CREDCHAIN_LOG_ERROR,
+            LogLevel::Warn => credchain_log_level::CREDCHAIN_LOG_WARN,
+            LogLevel::Info => credchain_log_level::CREDCHAIN_LOG_INFO,
+            LogLevel::Debug => credchain_log_level::CREDCHAIN_LOG_DEBUG,
+            LogLevel::Trace => credchain_log_level::CREDCHAIN_LOG_TRACE,
+        }
+    }
+}
+
+/// A set of AWS credentials. Read-only: the strings belong to the library
+/// and stay valid until the struct is passed to
+/// `credchain_free_credentials`. The struct may grow at its end in later
+/// versions, never elsewhere.
+#[repr(C)]
+#[derive(Clone, Copy)]
+#[allow(non_camel_case_types)]
+pub struct credchain_credentials {
+    /// The access key id.
+    pub access_key_id: *const c_char,
+    /// The secret access key.
+    pub secret_access_key: *const c_char,
+    /// The session token; NULL when there is none.
+    pub session_token: *const c_char,
+    /// The account id; NULL when unknown.
+    pub account_id: *const c_char,
+    /// botocore's name for the source: "env", "iam-role", ...
+    pub source: *const c_char,
+    /// Expiry in Unix seconds; 0 when the credentials never expire.
+    pub expiration: i64,
+    /// Until when (Unix seconds) a copy of these credentials kept by the
+    /// caller may be used without asking again: the start of the library's
+    /// mandatory refresh window, from which the library itself would wait
+    /// for new credentials. 0 when the credentials never expire: a copy
+    /// stays good until `credchain_generation_counter` moves. (ABI 1.0.)
+    pub reuse_until: i64,
+}
+
+/// Details of a failure: a code, a message and the source it came from.
+/// Opaque; read it with `credchain_error_*` and free it with
+/// `credchain_error_free`.
+#[allow(non_camel_case_types)]
+pub struct credchain_error {
+    pub(crate) code: credchain_result,
+    pub(crate) message: CString,
+    pub(crate) source: Option<&'static std::ffi::CStr>,
+}
+
+impl From<&Error> for credchain_error {
+    fn from(error: &Error) -> Self {
+        let text = error.message().replace('\0', " ");
+        credchain_error {
+            code: error.code().into(),
+            message: CString::new(text).unwrap_or_default(),
+            source: error.source_name().and_then(SourceName::from_method).map(source_cstr),
+        }
+    }
+}
+
+/// Receives log messages. Called from any thread, including the library's
+/// own runtime thread, possibly concurrently; `message` is valid only during
+/// the call. It must return quickly and must not call back into credchain.
+#[allow(non_camel_case_types)]
+pub type credchain_log_callback = Option<unsafe extern "C" fn(level: credchain_log_level, message: *const c_char)>;
+
+/// Receives log messages for one subscription, with the subscriber's
+/// `userdata`. Called from any thread, including the library's own runtime
+/// thread, possibly concurrently; `message` is valid only during the call.
+/// It must return quickly and must not call back into credchain.
+#[allow(non_camel_case_types)]
+pub type credchain_log_subscriber =
+    Option<unsafe extern "C" fn(level: credchain_log_level, message: *const c_char, userdata: *mut std::ffi::c_void)>;
+
+/// botocore's method name of `source` as a static C string, for the C view.
+pub(crate) fn source_cstr(source: SourceName) -> &'static CStr {
+    match source {
+        SourceName::Env => c"env",
+        SourceName::AssumeRole => c"assume-role",
+        SourceName::AssumeRoleWithWebIdentity => c"assume-role-with-web-identity",
+        SourceName::Sso => c"sso",
+        SourceName::SharedCredentialsFile => c"shared-credentials-file",
+        SourceName::Login => c"login",
+        SourceName::CustomProcess => c"custom-process",
+        SourceName::ConfigFile => c"config-file",
+        SourceName::Ec2CredentialsFile => c"ec2-credentials-file",
+        SourceName::BotoConfig => c"boto-config",
+        SourceName::ContainerRole => c"container-role",
+        SourceName::IamRole => c"iam-role",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_source_has_the_same_name_in_c_and_in_rust() {
+        for source in SourceName::ALL {
+            assert_eq!(source_cstr(source).to_str().unwrap(), source.as_str());
+        }
+    }
+}

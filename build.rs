@@ -12,6 +12,7 @@ fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=CREDCHAIN_TEST_ABI_MAJOR");
+    println!("cargo:rerun-if-env-changed=CREDCHAIN_TEST_ABI_MINOR");
     let crate_dir_for_soname =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     // The SONAME carries the ABI major: programs linked against one major

@@ -29,9 +29,10 @@
 #define CREDCHAIN_ABI_MAJOR 1
 
 /*
- The ABI's minor version: grows when functions are added.
+ The ABI's minor version: grows when functions are added (1.1:
+ `credchain_token_fingerprint` and `CREDCHAIN_UNSUPPORTED`).
  */
-#define CREDCHAIN_ABI_MINOR 0
+#define CREDCHAIN_ABI_MINOR 1
 
 /*
  Result of every fallible call. `CREDCHAIN_OK` is 0; the other numbers are
@@ -81,6 +82,12 @@ enum credchain_result
    without a source, a web identity token file without a role).
    */
   CREDCHAIN_INVALID_CONFIG = 8,
+  /*
+   The copy of the library that serves this process is older than the
+   function called (another copy, loaded first, with a smaller ABI
+   minor); the message names both copies. (ABI 1.1.)
+   */
+  CREDCHAIN_UNSUPPORTED = 9,
 };
 #ifndef __cplusplus
 typedef uint32_t credchain_result;
@@ -408,6 +415,18 @@ credchain_result credchain_dsql_auth_token(const char *profile,
                                            int64_t signing_time,
                                            char **token,
                                            struct credchain_error **error);
+
+/*
+ A short name for `token` (an RDS or DSQL token, or any secret string)
+ that a driver can log instead of the token: `"tok-"` and 16 hexadecimal
+ digits of the token's SHA-256, the same in every process and language
+ for the same token, and useless for recovering it. On success
+ `*fingerprint` receives a string to release with
+ `credchain_string_free`. (ABI 1.1.)
+ */
+credchain_result credchain_token_fingerprint(const char *token,
+                                             char **fingerprint,
+                                             struct credchain_error **error);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -19,9 +19,7 @@
 //! and the copy loaded second logs a warning naming both paths, once.
 //! `credchain_diagnose` lists every copy.
 
-mod elf;
-
-use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::ffi::{c_char, c_void, CStr};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Once;
 
@@ -31,6 +29,8 @@ use super::types::{
 };
 use credchain_core::report::LibraryCopyReport;
 use credchain_core::log;
+use credchain_core::platform;
+use credchain_core::Error;
 
 /// The ABI major this copy was built with. A test build may bump it
 /// (`CREDCHAIN_TEST_ABI_MAJOR` at build time) to play an incompatible copy.
@@ -66,14 +66,19 @@ pub struct CopyIdentity {
     pub(crate) table: *const CopyTable,
 }
 
-/// The C functions of one copy, for copies of the same ABI major. Every
-/// function of ABI 1.0 is here, so any 1.x copy can forward any of them.
-/// Functions added later are appended with a new ABI minor, and `size` says
-/// how far a copy's table goes: a newer copy forwarding to an older one
-/// must check it before calling such a function and, when the older copy
-/// lacks it, refuse with `CREDCHAIN_INTERNAL` naming both copies (rather
-/// than serve it itself, which would split the cache). No function has
-/// been added after 1.0 yet.
+/// The C functions of one copy, for copies of the same ABI major: one slot
+/// per export, named as the export without its `credchain_` prefix
+/// (`#[export]` forwards through it, so an export without a slot does not
+/// compile).
+///
+/// How the ABI grows: a new function is appended at the end, under a
+/// comment naming the ABI minor that added it, and `CREDCHAIN_ABI_MINOR`
+/// goes up by one; nothing is removed, reordered or retyped within a major.
+/// `size` says how far a copy's table goes, so a newer copy forwarding to
+/// an older serving copy reads a slot only when that copy has it
+/// ([`slot!`]); when it has not, the call fails with
+/// `CREDCHAIN_UNSUPPORTED` naming both copies, rather than being served
+/// by the newer copy itself, which would split the process's cache.
 #[repr(C)]
 pub struct CopyTable {
     pub(crate) size: usize,
@@ -120,7 +125,26 @@ pub struct CopyTable {
         *mut *mut c_char,
         *mut *mut credchain_error,
     ) -> credchain_result,
+    // ABI 1.1
+    pub(crate) token_fingerprint:
+        extern "C" fn(*const c_char, *mut *mut c_char, *mut *mut credchain_error) -> credchain_result,
 }
+
+/// The size a table reports: its full size, or (in a test build playing an
+/// older copy, `CREDCHAIN_TEST_ABI_MINOR` at build time) the size of the
+/// table of that minor, as an older copy's table really is.
+pub(crate) const TABLE_SIZE: usize = if BUILT_ABI_MINOR == 0 {
+    std::mem::offset_of!(CopyTable, token_fingerprint)
+} else {
+    std::mem::size_of::<CopyTable>()
+};
+
+/// The ABI minor this copy was built with (a test build may play an older
+/// one, with [`TABLE_SIZE`]).
+pub(crate) const BUILT_ABI_MINOR: u32 = match option_env!("CREDCHAIN_TEST_ABI_MINOR") {
+    Some(minor) => parse_u32(minor),
+    None => super::types::CREDCHAIN_ABI_MINOR,
+};
 
 const IDENTITY_SYMBOL: &CStr = c"credchain_copy_identity";
 
@@ -134,39 +158,69 @@ fn own_table() -> *const CopyTable {
 /// another copy's table when it forwards.
 static SERVER: AtomicPtr<CopyTable> = AtomicPtr::new(std::ptr::null_mut());
 
-/// The copy to forward to, or `None` when this copy serves. One atomic load
-/// once decided.
+/// The table of the copy to forward to, or `None` when this copy serves.
+/// One atomic load once decided. The table may be shorter than this copy's
+/// (an older copy): read its slots only through [`slot!`].
 #[inline]
-pub(crate) fn server() -> Option<&'static CopyTable> {
+pub(crate) fn server() -> Option<*const CopyTable> {
     let decided = SERVER.load(Ordering::Acquire);
     if std::ptr::eq(decided, own_table()) {
         return None;
     }
-    // SAFETY: non-null values are tables of loaded copies pinned with
-    // RTLD_NODELETE (or this copy's own).
-    match unsafe { decided.as_ref() } {
-        Some(table) => Some(table),
-        None => decide(),
+    if decided.is_null() {
+        decide()
+    } else {
+        Some(decided)
     }
 }
 
-/// Forwards the call to the serving copy when it is another one.
-macro_rules! forward {
-    ($function:ident($($argument:expr),*)) => {
-        if let Some(server) = $crate::copies::server() {
-            return (server.$function)($($argument),*);
+/// The function in slot `$name` of `$table`, or `None` when that table
+/// ends before the slot (its copy predates the function).
+///
+/// # Safety
+///
+/// `$table` is the table of a loaded copy of this ABI major, whose first
+/// field is its size in bytes.
+macro_rules! slot {
+    ($table:expr, $name:ident) => {{
+        let table: *const $crate::copies::CopyTable = $table;
+        let size = ::std::ptr::addr_of!((*table).size).read();
+        let end = ::std::mem::offset_of!($crate::copies::CopyTable, $name)
+            + ::std::mem::size_of_val(&::std::ptr::addr_of!((*table).$name));
+        if size >= end {
+            ::std::option::Option::Some(::std::ptr::addr_of!((*table).$name).read())
+        } else {
+            ::std::option::Option::None
         }
-    };
+    }};
 }
-pub(crate) use forward;
+pub(crate) use slot;
+
+/// The error for a function the serving copy lacks.
+pub(crate) fn missing_function(name: &str) -> Error {
+    let copies = loaded_copies();
+    let serving = copies.iter().find(|c| c.serving && c.abi_major == BUILT_ABI_MAJOR);
+    let this = copies.iter().find(|c| c.this);
+    let describe = |copy: Option<&LoadedCopy>| match copy {
+        Some(copy) => format!("{} (version {}, ABI {})", copy.path, copy.version, copy.abi),
+        None => "(unknown)".to_owned(),
+    };
+    Error::unsupported(format!(
+        "{name} is not available: the copy of libcredchain that serves this process, {}, predates it; this copy, \
+         {}, forwards every call to the serving one so that the process keeps one cache. Load the newer copy \
+         first, or update the older one",
+        describe(serving),
+        describe(this)
+    ))
+}
 
 #[cold]
-fn decide() -> Option<&'static CopyTable> {
+fn decide() -> Option<*const CopyTable> {
     let copies = loaded_copies();
     let serving = copies.iter().find(|c| c.abi_major == BUILT_ABI_MAJOR);
     let table: *const CopyTable = match serving {
         Some(copy) if !copy.this && !copy.table.is_null() => {
-            pin(&copy.path);
+            platform::pin_loaded_object(&copy.path);
             copy.table
         }
         _ => own_table(),
@@ -175,12 +229,7 @@ fn decide() -> Option<&'static CopyTable> {
     // Racing first calls all reach the same answer; the first store wins.
     let _ = SERVER.compare_exchange(std::ptr::null_mut(), table.cast_mut(), Ordering::AcqRel, Ordering::Acquire);
     let decided = SERVER.load(Ordering::Acquire);
-    if std::ptr::eq(decided, own_table()) {
-        None
-    } else {
-        // SAFETY: as in `server`.
-        unsafe { decided.as_ref() }
-    }
+    (!std::ptr::eq(decided, own_table())).then_some(decided.cast_const())
 }
 
 /// One copy of the library found in the process.
@@ -215,11 +264,11 @@ impl LoadedCopy {
 /// Every copy of the library loaded now, in load order, with which one
 /// serves each ABI major.
 pub fn loaded_copies() -> Vec<LoadedCopy> {
-    let mut copies: Vec<LoadedCopy> = Vec::new();
-    // SAFETY: the callback reads the loaded objects' own memory while the
-    // loader keeps them mapped (for the duration of the walk) and makes no
-    // loader call.
-    unsafe { libc::dl_iterate_phdr(Some(visit), (&mut copies as *mut Vec<LoadedCopy>).cast()) };
+    let mut copies: Vec<LoadedCopy> = platform::loaded_objects_exporting(IDENTITY_SYMBOL)
+        .into_iter()
+        // SAFETY: each address is a loaded copy's `credchain_copy_identity`.
+        .filter_map(|object| unsafe { read_identity(object.address, object.path) })
+        .collect();
     let mut majors_seen = Vec::new();
     for copy in &mut copies {
         if !majors_seen.contains(&copy.abi_major) {
@@ -230,32 +279,12 @@ pub fn loaded_copies() -> Vec<LoadedCopy> {
     copies
 }
 
-/// `dl_iterate_phdr`'s callback: adds the object to the list if it is a
-/// copy of the library. Only reads memory; never asks the loader (a
-/// `dlopen(RTLD_NOLOAD)` of every object would change the loader's own
-/// bookkeeping of the host's libraries).
-unsafe extern "C" fn visit(info: *mut libc::dl_phdr_info, _size: usize, data: *mut c_void) -> c_int {
-    // SAFETY: `data` is the vector of `loaded_copies`; `info` is valid for
-    // the call.
-    let (copies, info) = unsafe { (&mut *(data as *mut Vec<LoadedCopy>), &*info) };
-    // SAFETY: the object is mapped for the duration of the callback.
-    if let Some(identity) = unsafe { elf::find_symbol(info, IDENTITY_SYMBOL.to_bytes()) } {
-        // SAFETY: as above; the name is the loader's NUL-terminated string.
-        let name = if info.dlpi_name.is_null() { c"" } else { unsafe { CStr::from_ptr(info.dlpi_name) } };
-        // SAFETY: the symbol is a copy's `credchain_copy_identity`.
-        if let Some(copy) = unsafe { read_identity(identity, name) } {
-            copies.push(copy);
-        }
-    }
-    0
-}
-
 /// Reads another copy's identity through its exported function.
 ///
 /// # Safety
 ///
 /// `symbol` is the address of a loaded copy's `credchain_copy_identity`.
-unsafe fn read_identity(symbol: usize, name: &CStr) -> Option<LoadedCopy> {
+unsafe fn read_identity(symbol: usize, path: String) -> Option<LoadedCopy> {
     // SAFETY: by the contract, a function taking nothing and returning a
     // static identity whose layout never changes.
     let identity: extern "C" fn() -> *const CopyIdentity = unsafe { std::mem::transmute(symbol) };
@@ -267,7 +296,6 @@ unsafe fn read_identity(symbol: usize, name: &CStr) -> Option<LoadedCopy> {
     }
     // SAFETY: a static NUL-terminated string of the other copy.
     let version = unsafe { CStr::from_ptr(identity.version) }.to_string_lossy().into_owned();
-    let path = if name.is_empty() { own_program() } else { name.to_string_lossy().into_owned() };
     Some(LoadedCopy {
         path,
         version,
@@ -277,23 +305,6 @@ unsafe fn read_identity(symbol: usize, name: &CStr) -> Option<LoadedCopy> {
         abi_major: identity.abi_major,
         table: if identity.abi_major == BUILT_ABI_MAJOR { identity.table } else { std::ptr::null() },
     })
-}
-
-/// The main program's path (a copy linked into the program itself).
-fn own_program() -> String {
-    std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "(the program)".to_owned())
-}
-
-/// Keeps the serving copy loaded for the life of the process.
-fn pin(path: &str) {
-    let Ok(path) = CString::new(path) else { return };
-    // SAFETY: RTLD_NOLOAD | RTLD_NODELETE marks the loaded object as never
-    // to be unloaded; the handle's reference is released at once.
-    let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_NODELETE | libc::RTLD_LAZY) };
-    if !handle.is_null() {
-        // SAFETY: balances the dlopen above; NODELETE stays.
-        unsafe { libc::dlclose(handle) };
-    }
 }
 
 /// Logs, once, every copy loaded before this one that cannot share with

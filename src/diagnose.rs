@@ -1,8 +1,9 @@
 //! `credchain_diagnose`: the doctor's report through the C ABI.
 
+use credchain_export::export;
 use std::ffi::c_char;
 
-use super::guard::{guarded, optional_str, out_pointer};
+use super::guard::{optional_str, out_pointer};
 use super::strings::write_string;
 use super::types::{credchain_error, credchain_result};
 use credchain_core as api;
@@ -29,18 +30,16 @@ use credchain_core as api;
 /// Only the winning source is fetched, bounded by the fetch timeout
 /// (`CREDCHAIN_TIMEOUT_MS`); the cache is neither used nor changed. Blocks
 /// the calling thread; must not be called from the log callback.
+#[export]
 #[no_mangle]
 pub extern "C" fn credchain_diagnose(
     profile: *const c_char,
     json: *mut *mut c_char,
     error: *mut *mut credchain_error,
 ) -> credchain_result {
-    super::copies::forward!(diagnose(profile, json, error));
-    guarded(error, || {
-        let json = out_pointer(json, "json")?;
-        let profile = optional_str(profile, "profile")?;
-        let mut report = api::diagnose(profile)?;
-        report.library_copies = Some(super::copies::loaded_copies().iter().map(|c| c.report()).collect());
-        write_string(json, &credchain_core::render::to_json(&report))
-    })
+    let json = out_pointer(json, "json")?;
+    let profile = optional_str(profile, "profile")?;
+    let mut report = api::diagnose(profile)?;
+    report.library_copies = Some(super::copies::loaded_copies().iter().map(|c| c.report()).collect());
+    write_string(json, &credchain_core::render::to_json(&report))
 }

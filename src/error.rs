@@ -1,14 +1,14 @@
 //! Reading and releasing `credchain_error`.
 
+use credchain_export::export;
 use std::ffi::c_char;
 
-use super::guard::guarded_infallible;
 use super::types::{credchain_error, credchain_result};
 
 /// The error's code; `CREDCHAIN_INVALID_ARGUMENT` for NULL.
+#[export]
 #[no_mangle]
 pub extern "C" fn credchain_error_code(error: *const credchain_error) -> credchain_result {
-    super::copies::forward!(error_code(error));
     // SAFETY: a non-NULL pointer comes from this library and is not freed.
     match unsafe { error.as_ref() } {
         Some(error) => error.code,
@@ -18,9 +18,9 @@ pub extern "C" fn credchain_error_code(error: *const credchain_error) -> credcha
 
 /// The error's message, owned by the error (valid until it is freed);
 /// NULL for NULL. Never contains a secret.
+#[export]
 #[no_mangle]
 pub extern "C" fn credchain_error_message(error: *const credchain_error) -> *const c_char {
-    super::copies::forward!(error_message(error));
     // SAFETY: as above.
     match unsafe { error.as_ref() } {
         Some(error) => error.message.as_ptr(),
@@ -30,9 +30,9 @@ pub extern "C" fn credchain_error_message(error: *const credchain_error) -> *con
 
 /// The name of the chain source that failed ("sso", "iam-role", ...), or
 /// NULL when the failure belongs to no single source. Static storage.
+#[export]
 #[no_mangle]
 pub extern "C" fn credchain_error_source(error: *const credchain_error) -> *const c_char {
-    super::copies::forward!(error_source(error));
     // SAFETY: as above.
     match unsafe { error.as_ref() }.and_then(|e| e.source) {
         Some(source) => source.as_ptr(),
@@ -41,15 +41,13 @@ pub extern "C" fn credchain_error_source(error: *const credchain_error) -> *cons
 }
 
 /// Releases an error. Accepts NULL.
+#[export]
 #[no_mangle]
 pub extern "C" fn credchain_error_free(error: *mut credchain_error) {
-    super::copies::forward!(error_free(error));
     if error.is_null() {
         return;
     }
-    guarded_infallible((), || {
-        // SAFETY: non-NULL errors come from `Box::into_raw` in this library
-        // and are released exactly once.
-        drop(unsafe { Box::from_raw(error) });
-    })
+    // SAFETY: non-NULL errors come from `Box::into_raw` in this library
+    // and are released exactly once.
+    drop(unsafe { Box::from_raw(error) });
 }

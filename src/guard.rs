@@ -11,25 +11,78 @@ use credchain_core::{Error, Result};
 /// user names are short; a megabyte is a bug or an attack, not a name.
 pub const CREDCHAIN_MAX_STRING_BYTES: usize = 4096;
 
-/// Runs `body` behind a panic boundary; on failure writes the detail to
-/// `error_out` (when not NULL) and returns its code.
-pub fn guarded(error_out: *mut *mut credchain_error, body: impl FnOnce() -> Result<()>) -> credchain_result {
-    let outcome = catch_unwind(AssertUnwindSafe(body))
-        .unwrap_or_else(|panic| Err(Error::internal(format!("credchain bug: {}", panic_message(&panic)))));
-    match outcome {
+/// The panic boundary of every export (`#[export]` puts it there): runs
+/// `body`, and turns a panic into `R`'s failure value, with the detail in
+/// `*error_out` when the export has one (NULL otherwise).
+pub(crate) fn boundary<R: Outcome>(error_out: *mut *mut credchain_error, body: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| {
+        let error = Error::internal(format!("credchain bug: {}", panic_message(&panic)));
+        R::failure(error_out, &error)
+    })
+}
+
+/// Runs the body of a fallible export: `Ok` is `CREDCHAIN_OK`; an error
+/// becomes its code, with the detail in `*error_out` when it is not NULL.
+pub(crate) fn fallible(error_out: *mut *mut credchain_error, body: impl FnOnce() -> Result<()>) -> credchain_result {
+    match body() {
         Ok(()) => credchain_result::CREDCHAIN_OK,
-        Err(error) => {
-            let code = credchain_result::from(error.code());
-            write_error(error_out, &error);
-            code
-        }
+        Err(error) => credchain_result::failure(error_out, &error),
     }
 }
 
-/// Runs `body`, which cannot fail, behind a panic boundary (for frees and
-/// getters that must never unwind into C).
-pub fn guarded_infallible<T>(fallback: T, body: impl FnOnce() -> T) -> T {
-    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+/// What an export returns when it cannot run its body: after a panic, or
+/// when the serving copy of the library lacks the function.
+pub(crate) trait Outcome: Sized {
+    /// The value that reports `error` (written to `*error_out` where the
+    /// export has one).
+    fn failure(error_out: *mut *mut credchain_error, error: &Error) -> Self;
+
+    /// The value for an export named `name` that the serving copy does not
+    /// have (it predates the function): a clear error, logged once for
+    /// exports that cannot carry one.
+    fn missing(error_out: *mut *mut credchain_error, name: &str) -> Self {
+        let error = super::copies::missing_function(name);
+        if error_out.is_null() {
+            log_missing_once(&error);
+        }
+        Self::failure(error_out, &error)
+    }
+}
+
+impl Outcome for credchain_result {
+    fn failure(error_out: *mut *mut credchain_error, error: &Error) -> Self {
+        write_error(error_out, error);
+        credchain_result::from(error.code())
+    }
+}
+
+impl Outcome for () {
+    fn failure(_: *mut *mut credchain_error, _: &Error) -> Self {}
+}
+
+impl<T> Outcome for *const T {
+    fn failure(_: *mut *mut credchain_error, _: &Error) -> Self {
+        std::ptr::null()
+    }
+}
+
+impl<T> Outcome for *mut T {
+    fn failure(_: *mut *mut credchain_error, _: &Error) -> Self {
+        std::ptr::null_mut()
+    }
+}
+
+impl Outcome for u32 {
+    fn failure(_: *mut *mut credchain_error, _: &Error) -> Self {
+        0
+    }
+}
+
+/// Logs a missing function once per process (a host calling it in a loop
+/// would otherwise flood its log).
+fn log_missing_once(error: &Error) {
+    static LOGGED: std::sync::Once = std::sync::Once::new();
+    LOGGED.call_once(|| credchain_core::log::error(format_args!("{}", error.message())));
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -53,7 +106,7 @@ fn write_error(error_out: *mut *mut credchain_error, error: &Error) {
 }
 
 /// Checks an out pointer.
-pub fn out_pointer<T>(out: *mut T, name: &str) -> Result<*mut T> {
+pub(crate) fn out_pointer<T>(out: *mut T, name: &str) -> Result<*mut T> {
     if out.is_null() {
         return Err(Error::invalid_argument(format!("{name} must not be NULL")));
     }
@@ -62,13 +115,13 @@ pub fn out_pointer<T>(out: *mut T, name: &str) -> Result<*mut T> {
 
 /// Reads an optional C string argument: NULL is `None`; longer than
 /// [`CREDCHAIN_MAX_STRING_BYTES`], empty or not UTF-8 is an invalid argument.
-pub fn optional_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>> {
+pub(crate) fn optional_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>> {
     if ptr.is_null() {
         return Ok(None);
     }
     // SAFETY: a non-NULL argument is a readable C string by contract;
-    // strnlen reads at most CREDCHAIN_MAX_STRING_BYTES + 1 bytes of it.
-    let length = unsafe { libc::strnlen(ptr, CREDCHAIN_MAX_STRING_BYTES + 1) };
+    // at most CREDCHAIN_MAX_STRING_BYTES + 1 bytes of it are read.
+    let length = unsafe { bounded_length(ptr, CREDCHAIN_MAX_STRING_BYTES + 1) };
     if length > CREDCHAIN_MAX_STRING_BYTES {
         return Err(Error::invalid_argument(format!("{name} is longer than {CREDCHAIN_MAX_STRING_BYTES} bytes")));
     }
@@ -81,7 +134,19 @@ pub fn optional_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str
     Ok(Some(text))
 }
 
+/// The length of the C string at `ptr`, or `limit` when it has no NUL in
+/// its first `limit` bytes (`strnlen`, without libc).
+///
+/// # Safety
+///
+/// `ptr` points to a NUL-terminated string or to `limit` readable bytes.
+unsafe fn bounded_length(ptr: *const c_char, limit: usize) -> usize {
+    // SAFETY: by the contract, every byte up to the NUL or the limit is
+    // readable, and the loop stops at the first of the two.
+    (0..limit).find(|&i| unsafe { *ptr.add(i) } == 0).unwrap_or(limit)
+}
+
 /// Reads a required C string argument.
-pub fn required_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
+pub(crate) fn required_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
     optional_str(ptr, name)?.ok_or_else(|| Error::invalid_argument(format!("{name} must not be NULL")))
 }

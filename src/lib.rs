@@ -42,12 +42,13 @@ pub use lifecycle::{
     credchain_shutdown, credchain_version,
 };
 pub use strings::credchain_string_free;
-pub use token::{credchain_dsql_auth_token, credchain_rds_auth_token};
+pub use token::{credchain_dsql_auth_token, credchain_rds_auth_token, credchain_token_fingerprint};
 pub use types::{
     credchain_credentials, credchain_error, credchain_log_callback, credchain_log_level, credchain_log_subscriber,
     credchain_result, CREDCHAIN_ABI_MAJOR, CREDCHAIN_ABI_MINOR,
 };
 
+use credchain_export::export;
 use std::ffi::CStr;
 
 use copies::{CopyIdentity, CopyTable};
@@ -66,7 +67,7 @@ static VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_
 };
 
 static TABLE: Shared<CopyTable> = Shared(CopyTable {
-    size: std::mem::size_of::<CopyTable>(),
+    size: copies::TABLE_SIZE,
     get_credentials: credentials::credchain_get_credentials,
     free_credentials: credentials::credchain_free_credentials,
     invalidate: credentials::credchain_invalidate,
@@ -84,12 +85,13 @@ static TABLE: Shared<CopyTable> = Shared(CopyTable {
     string_free: strings::credchain_string_free,
     rds_auth_token: token::credchain_rds_auth_token,
     dsql_auth_token: token::credchain_dsql_auth_token,
+    token_fingerprint: token::credchain_token_fingerprint,
 });
 
 static IDENTITY: Shared<CopyIdentity> = Shared(CopyIdentity {
     magic: copies::IDENTITY_MAGIC,
     abi_major: copies::BUILT_ABI_MAJOR,
-    abi_minor: types::CREDCHAIN_ABI_MINOR,
+    abi_minor: copies::BUILT_ABI_MINOR,
     version: VERSION.as_ptr(),
     table: &TABLE.0,
 });
@@ -98,7 +100,8 @@ static IDENTITY: Shared<CopyIdentity> = Shared(CopyIdentity {
 /// process (not for hosts: it is not in the header).
 ///
 /// cbindgen:ignore
+#[export(local)]
 #[no_mangle]
 pub extern "C" fn credchain_copy_identity() -> *const CopyIdentity {
-    &IDENTITY.0
+    std::ptr::addr_of!(IDENTITY.0)
 }

@@ -1,10 +1,11 @@
 //! Versions, logging and shutdown.
 
+use credchain_export::export;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::guard::{guarded, out_pointer};
+use super::guard::{fallible, out_pointer};
 use super::types::{
     credchain_error, credchain_log_callback, credchain_log_level, credchain_log_subscriber, credchain_result,
 };
@@ -15,13 +16,15 @@ use credchain_core::Error;
 /// The ABI version of this library: `CREDCHAIN_ABI_MAJOR << 16 |
 /// CREDCHAIN_ABI_MINOR`. A binding or a driver compares the major with the
 /// header it was built with before calling anything else.
+#[export(local)]
 #[no_mangle]
 pub extern "C" fn credchain_abi_version() -> u32 {
-    (super::copies::BUILT_ABI_MAJOR << 16) | super::types::CREDCHAIN_ABI_MINOR
+    (super::copies::BUILT_ABI_MAJOR << 16) | super::copies::BUILT_ABI_MINOR
 }
 
 /// The library's version, "MAJOR.MINOR.PATCH", in static storage. Matches
 /// the `CREDCHAIN_VERSION_*` macros of the header it was built with.
+#[export(local)]
 #[no_mangle]
 pub extern "C" fn credchain_version() -> *const c_char {
     static VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
@@ -42,10 +45,10 @@ pub extern "C" fn credchain_version() -> *const c_char {
 /// the next refresh is due; they never contain secrets. Subscriptions
 /// (`credchain_log_subscribe`) are not affected: a host that shares the
 /// process with others should subscribe instead.
+#[export]
 #[no_mangle]
 pub extern "C" fn credchain_set_log_callback(max_level: u32, callback: credchain_log_callback) -> credchain_result {
-    super::copies::forward!(set_log_callback(max_level, callback));
-    guarded(std::ptr::null_mut::<*mut credchain_error>(), || {
+    fallible(std::ptr::null_mut(), || {
         let sink = callback.map(|callback| -> LogSink {
             Arc::new(move |level: LogLevel, message: &str| {
                 let text = c_message(message);
@@ -89,6 +92,7 @@ impl Userdata {
 /// The callback runs on any thread, including the library's runtime
 /// thread, possibly concurrently; it must be quick and must not call
 /// credchain. `userdata` is never dereferenced by the library.
+#[export]
 #[no_mangle]
 pub extern "C" fn credchain_log_subscribe(
     max_level: u32,
@@ -97,48 +101,43 @@ pub extern "C" fn credchain_log_subscribe(
     subscription: *mut u64,
     error: *mut *mut credchain_error,
 ) -> credchain_result {
-    super::copies::forward!(log_subscribe(max_level, callback, userdata, subscription, error));
-    guarded(error, || {
-        let out = out_pointer(subscription, "subscription")?;
-        let Some(callback) = callback else {
-            return Err(Error::invalid_argument("callback is NULL"));
-        };
-        let level = LogLevel::from_u32(max_level);
-        if level == LogLevel::Off {
-            return Err(Error::invalid_argument(
-                "max_level is CREDCHAIN_LOG_OFF: a subscription needs a level from CREDCHAIN_LOG_ERROR up",
-            ));
-        }
-        let userdata = Userdata(userdata);
-        let sink: LogSink = Arc::new(move |level: LogLevel, message: &str| {
-            let text = c_message(message);
-            // SAFETY: the host handed us this function and its userdata for
-            // this purpose; `text` outlives the call.
-            unsafe { callback(credchain_log_level::from(level), text.as_ptr(), userdata.get()) };
-        });
-        let id = api::log_subscribe(level, sink);
-        // SAFETY: `out` was checked non-NULL; the caller owns its storage.
-        unsafe { *out = id };
-        Ok(())
-    })
+    let out = out_pointer(subscription, "subscription")?;
+    let Some(callback) = callback else {
+        return Err(Error::invalid_argument("callback is NULL"));
+    };
+    let level = LogLevel::from_u32(max_level);
+    if level == LogLevel::Off {
+        return Err(Error::invalid_argument(
+            "max_level is CREDCHAIN_LOG_OFF: a subscription needs a level from CREDCHAIN_LOG_ERROR up",
+        ));
+    }
+    let userdata = Userdata(userdata);
+    let sink: LogSink = Arc::new(move |level: LogLevel, message: &str| {
+        let text = c_message(message);
+        // SAFETY: the host handed us this function and its userdata for
+        // this purpose; `text` outlives the call.
+        unsafe { callback(credchain_log_level::from(level), text.as_ptr(), userdata.get()) };
+    });
+    let id = api::log_subscribe(level, sink);
+    // SAFETY: `out` was checked non-NULL; the caller owns its storage.
+    unsafe { *out = id };
+    Ok(())
 }
 
 /// Ends subscription `subscription`. Returns once calls into its callback
 /// have finished (at most a second), so a host may unload its logging
 /// afterwards. An unknown or already ended subscription is
 /// `CREDCHAIN_INVALID_ARGUMENT`. Must not be called from a log callback.
+#[export]
 #[no_mangle]
 pub extern "C" fn credchain_log_unsubscribe(subscription: u64, error: *mut *mut credchain_error) -> credchain_result {
-    super::copies::forward!(log_unsubscribe(subscription, error));
-    guarded(error, || {
-        if api::log_unsubscribe(subscription) {
-            Ok(())
-        } else {
-            Err(Error::invalid_argument(format!(
-                "there is no log subscription {subscription} (never made, or already ended)"
-            )))
-        }
-    })
+    if api::log_unsubscribe(subscription) {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument(format!(
+            "there is no log subscription {subscription} (never made, or already ended)"
+        )))
+    }
 }
 
 /// Stops the library's background runtime, waiting up to one second for
@@ -146,8 +145,8 @@ pub extern "C" fn credchain_log_unsubscribe(subscription: u64, error: *mut *mut 
 /// nothing is stopped at process exit or unload otherwise. Cached
 /// credentials stay; a later call starts a new runtime. Must not be called
 /// from the log callback.
+#[export]
 #[no_mangle]
 pub extern "C" fn credchain_shutdown() {
-    super::copies::forward!(shutdown());
-    super::guard::guarded_infallible((), || credchain_core::shutdown(Duration::from_secs(1)))
+    credchain_core::shutdown(Duration::from_secs(1))
 }

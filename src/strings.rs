@@ -1,11 +1,11 @@
 //! Strings the library allocates for its callers (tokens, the diagnosis)
 //! and `credchain_string_free`, which releases them.
 
+use credchain_export::export;
 use std::ffi::{c_char, CString};
 
 use zeroize::Zeroize;
 
-use super::guard::guarded_infallible;
 use credchain_core::{Error, Result};
 
 /// Hands `text` to the caller through `out` (already checked non-NULL), as
@@ -21,16 +21,14 @@ pub(crate) fn write_string(out: *mut *mut c_char, text: &str) -> Result<()> {
 /// Releases a string that credchain allocated (an auth token, the JSON of
 /// `credchain_diagnose`). Accepts NULL. The bytes are zeroed before the
 /// memory is freed: tokens are secrets.
+#[export]
 #[no_mangle]
 pub extern "C" fn credchain_string_free(string: *mut c_char) {
-    super::copies::forward!(string_free(string));
     if string.is_null() {
         return;
     }
-    guarded_infallible((), || {
-        // SAFETY: non-NULL strings come from `CString::into_raw` in
-        // `write_string` and are released exactly once.
-        let owned = unsafe { CString::from_raw(string) };
-        owned.into_bytes_with_nul().zeroize();
-    })
+    // SAFETY: non-NULL strings come from `CString::into_raw` in
+    // `write_string` and are released exactly once.
+    let owned = unsafe { CString::from_raw(string) };
+    owned.into_bytes_with_nul().zeroize();
 }

@@ -11,8 +11,9 @@ use credchain_core::SourceName;
 /// The ABI's major version: copies of the library, and bindings, with the
 /// same major can work together; a new major breaks a function or a type.
 pub const CREDCHAIN_ABI_MAJOR: u32 = 1;
-/// The ABI's minor version: grows when functions are added.
-pub const CREDCHAIN_ABI_MINOR: u32 = 0;
+/// The ABI's minor version: grows when functions are added (1.1:
+/// `credchain_token_fingerprint` and `CREDCHAIN_UNSUPPORTED`).
+pub const CREDCHAIN_ABI_MINOR: u32 = 1;
 
 /// Result of every fallible call. `CREDCHAIN_OK` is 0; the other numbers are
 /// stable and never reused.
@@ -41,6 +42,10 @@ pub enum credchain_result {
     /// A configuration that cannot be used (malformed file, `role_arn`
     /// without a source, a web identity token file without a role).
     CREDCHAIN_INVALID_CONFIG = 8,
+    /// The copy of the library that serves this process is older than the
+    /// function called (another copy, loaded first, with a smaller ABI
+    /// minor); the message names both copies. (ABI 1.1.)
+    CREDCHAIN_UNSUPPORTED = 9,
 }
 
 impl From<ErrorCode> for credchain_result {
@@ -54,6 +59,7 @@ impl From<ErrorCode> for credchain_result {
             ErrorCode::Timeout => credchain_result::CREDCHAIN_TIMEOUT,
             ErrorCode::Internal => credchain_result::CREDCHAIN_INTERNAL,
             ErrorCode::InvalidConfig => credchain_result::CREDCHAIN_INVALID_CONFIG,
+            ErrorCode::Unsupported => credchain_result::CREDCHAIN_UNSUPPORTED,
         }
     }
 }

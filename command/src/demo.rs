@@ -19,13 +19,13 @@
 
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use credchain_core::log::{LogLevel, LogSink};
+use credchain_core::platform;
 use credchain_core::SourceName;
 use credchain_core::{mask_access_key, rfc3339, Credentials};
 use credchain_core::{render, shell};
@@ -71,10 +71,8 @@ pub fn mint_fake(mut args: Args) -> Result<i32, String> {
 /// Adds one to the number in `path` under an exclusive lock; returns it.
 fn bump_counter(path: &Path) -> std::io::Result<u64> {
     let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
-    // SAFETY: flock on a descriptor we own; released when `file` closes.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+    // Released when `file` closes.
+    platform::lock_exclusively(&file)?;
     let mut text = String::new();
     file.read_to_string(&mut text)?;
     let next = text.trim().parse::<u64>().unwrap_or(0) + 1;
@@ -105,11 +103,10 @@ struct Sandbox {
 /// enter, with an unpredictable name, created exclusively: another user
 /// cannot have prepared it (or a symlink in its place) beforehand.
 fn private_directory() -> Result<PathBuf, String> {
-    use std::os::unix::fs::DirBuilderExt;
     let base = std::env::temp_dir();
     for _ in 0..16 {
         let candidate = base.join(format!("credchain-demo-{:016x}", fastrand::u64(..)));
-        match std::fs::DirBuilder::new().mode(0o700).create(&candidate) {
+        match platform::create_private_directory(&candidate) {
             Ok(()) => return Ok(candidate),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(format!("cannot create a folder in {}: {e}", base.display())),
@@ -367,7 +364,6 @@ fn settle(demo: &Demo) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn seconds_must_allow_the_rotations_the_verdict_needs() {
@@ -386,7 +382,7 @@ mod tests {
         let b = private_directory().unwrap();
         assert_ne!(a, b);
         for dir in [&a, &b] {
-            assert_eq!(std::fs::metadata(dir).unwrap().permissions().mode() & 0o777, 0o700);
+            assert_eq!(platform::permission_bits(&std::fs::metadata(dir).unwrap()), 0o700);
             assert!(dir.file_name().unwrap().to_str().unwrap().starts_with("credchain-demo-"));
             std::fs::remove_dir(dir).unwrap();
         }

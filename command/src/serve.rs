@@ -9,17 +9,14 @@
 //! signal never interrupts the runtime and reaches the child of `--exec`
 //! exactly once.
 
-use std::ffi::CString;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
 use credchain_core::log::{LogLevel, LogSink};
+use credchain_core::platform::{self, StopSignal, StopSignals};
 use crate::server::guard::Token;
 use crate::server::{path_of, ServeConfig, Server};
 
@@ -124,7 +121,8 @@ pub fn run(args: Args) -> Result<i32, String> {
             options.listen
         ));
     }
-    block_stop_signals();
+    // Before any other thread exists: every thread inherits the mask.
+    let signals = StopSignals::block();
     let sink: LogSink = std::sync::Arc::new(|level: LogLevel, message: &str| {
         eprintln!("credchain serve {}: {message}", level.name());
     });
@@ -144,12 +142,12 @@ pub fn run(args: Args) -> Result<i32, String> {
         options.profiles.iter().map(|p| format!("{base}{}", path_of(p.as_deref()))).collect::<Vec<_>>().join(", ")
     ));
     let code = match &options.exec {
-        Some(command) => run_command(command, &uri, &token_file.path)?,
+        Some(command) => run_command(command, &uri, &token_file.path, &signals)?,
         None => {
             if options.print_env {
                 print_env(&uri, &token_file.path, &base, &options.profiles);
             }
-            wait_for_stop_signal();
+            wait_for_stop_signal(&signals);
             0
         }
     };
@@ -193,7 +191,7 @@ fn print_env(uri: &str, token_file: &Path, base: &str, profiles: &[Option<String
 
 /// Runs `command` with the server's variables, forwarding stop signals, and
 /// returns its exit code (128 + N when signal N ended it).
-fn run_command(command: &[String], uri: &str, token_file: &Path) -> Result<i32, String> {
+fn run_command(command: &[String], uri: &str, token_file: &Path, signals: &StopSignals) -> Result<i32, String> {
     let removed: Vec<&str> = SHADOWING.iter().copied().filter(|name| std::env::var_os(name).is_some()).collect();
     if !removed.is_empty() {
         eprintln!("credchain serve: removed from the command's environment: {}", removed.join(", "));
@@ -201,9 +199,8 @@ fn run_command(command: &[String], uri: &str, token_file: &Path) -> Result<i32, 
     let mut child =
         spawn_command(command, uri, token_file, &removed).map_err(|e| format!("cannot run {}: {e}", command[0]))?;
     let status = loop {
-        if let Some(signal) = next_stop_signal(Duration::from_millis(100)) {
-            // SAFETY: kill(2) on our own child's pid.
-            unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        if let Some(signal) = signals.next(Duration::from_millis(100)) {
+            signal.send_to(child.id());
         }
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -211,7 +208,7 @@ fn run_command(command: &[String], uri: &str, token_file: &Path) -> Result<i32, 
             Err(e) => return Err(format!("waiting for {} failed: {e}", command[0])),
         }
     };
-    Ok(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)))
+    Ok(platform::exit_code(status))
 }
 
 fn spawn_command(command: &[String], uri: &str, token_file: &Path, removed: &[&str]) -> std::io::Result<Child> {
@@ -220,60 +217,19 @@ fn spawn_command(command: &[String], uri: &str, token_file: &Path, removed: &[&s
     for name in removed {
         builder.env_remove(name);
     }
-    // SAFETY: the closure only calls sigprocmask, which is async-signal-safe.
-    unsafe {
-        builder.pre_exec(|| {
-            let mut none: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut none);
-            libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
-            Ok(())
-        });
-    }
+    StopSignals::unblocked_in(&mut builder);
     builder.spawn()
 }
 
-/// The signals that stop the server (and are forwarded to `--exec`'s
-/// command).
-fn stop_signals() -> libc::sigset_t {
-    // SAFETY: sigset_t is plain data, initialised by sigemptyset.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
-            libc::sigaddset(&mut set, signal);
-        }
-        set
-    }
-}
-
-/// Blocks the stop signals in this thread before any other thread exists,
-/// so every thread inherits the mask and only [`next_stop_signal`] sees
-/// them.
-fn block_stop_signals() {
-    let set = stop_signals();
-    // SAFETY: a valid set; the old mask is not needed.
-    unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
-}
-
-/// The next stop signal within `wait`, if any.
-fn next_stop_signal(wait: Duration) -> Option<i32> {
-    let set = stop_signals();
-    let timeout =
-        libc::timespec { tv_sec: wait.as_secs() as libc::time_t, tv_nsec: wait.subsec_nanos() as libc::c_long };
-    // SAFETY: a valid set and timeout; no siginfo wanted.
-    let signal = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &timeout) };
-    (signal > 0).then_some(signal)
-}
-
 /// Waits for SIGTERM or SIGINT (SIGHUP is logged and ignored).
-fn wait_for_stop_signal() {
+fn wait_for_stop_signal(signals: &StopSignals) {
     loop {
-        match next_stop_signal(Duration::from_secs(3600)) {
-            Some(libc::SIGHUP) => {
+        match signals.next(Duration::from_secs(3600)) {
+            Some(StopSignal::HangUp) => {
                 credchain_core::log::info(format_args!("ignoring SIGHUP; SIGTERM or SIGINT stops the server"))
             }
             Some(signal) => {
-                credchain_core::log::info(format_args!("stopping on signal {signal}"));
+                credchain_core::log::info(format_args!("stopping on signal {}", signal.number()));
                 return;
             }
             None => {}
@@ -304,13 +260,7 @@ impl TokenFile {
         if let Ok(existing) = std::fs::symlink_metadata(&path) {
             check_existing_token_file(&path, &existing)?;
         }
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path)
+        let mut file = platform::create_private_file(&path)
             .map_err(|e| format!("cannot write the token file {}: {e}", path.display()))?;
         file.write_all(token.expose().as_bytes())
             .map_err(|e| format!("cannot write the token file {}: {e}", path.display()))?;
@@ -326,14 +276,14 @@ fn check_existing_token_file(path: &Path, existing: &std::fs::Metadata) -> Resul
     if !existing.is_file() {
         return Err(format!("refusing the token file {shown}: it is not a regular file"));
     }
-    // SAFETY: geteuid cannot fail.
-    if existing.uid() != unsafe { libc::geteuid() } {
+    if !platform::owned_by_this_user(existing) {
         return Err(format!("refusing the token file {shown}: it belongs to another user"));
     }
-    if existing.mode() & 0o077 != 0 {
+    let mode = platform::permission_bits(existing);
+    if mode & 0o077 != 0 {
         return Err(format!(
             "refusing the token file {shown}: its mode {:o} lets others read or write it (chmod 600 it, or remove it)",
-            existing.mode() & 0o777
+            mode & 0o777
         ));
     }
     Ok(())
@@ -348,20 +298,8 @@ fn private_directory() -> Result<PathBuf, String> {
         .map(PathBuf::from)
         .find(|p| p.is_dir())
         .unwrap_or_else(|| PathBuf::from("/tmp"));
-    let template = CString::new(parent.join("credchain-serve-XXXXXX").as_os_str().as_bytes())
-        .map_err(|_| format!("the temporary directory {} has a NUL in its name", parent.display()))?;
-    let mut template = template.into_bytes_with_nul();
-    // SAFETY: a NUL-terminated, writable template; mkdtemp makes it 0700.
-    let made = unsafe { libc::mkdtemp(template.as_mut_ptr().cast()) };
-    if made.is_null() {
-        return Err(format!(
-            "cannot make a private directory in {}: {}",
-            parent.display(),
-            std::io::Error::last_os_error()
-        ));
-    }
-    template.pop();
-    Ok(PathBuf::from(std::ffi::OsStr::from_bytes(&template)))
+    platform::make_private_directory(&parent, "credchain-serve-")
+        .map_err(|e| format!("cannot make a private directory in {}: {e}", parent.display()))
 }
 
 impl Drop for TokenFile {

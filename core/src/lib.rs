@@ -42,7 +42,7 @@ pub use api::{
 pub use cache::Snapshot;
 pub use diagnostics::{profiles, render, report, shell};
 pub use support::{log, sync};
-pub use token::{AuthToken, Target, TokenRequest};
+pub use token::{token_fingerprint, AuthToken, Target, TokenRequest};
 pub use types::credentials::{describe_time, human_duration, mask_access_key, rfc3339, unix_seconds, Credentials};
 pub use types::error::{Error, ErrorCode, Result};
 pub use types::source::SourceName;

@@ -9,12 +9,14 @@ The credential source is a credential_process that counts its runs, so
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import venv
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from harness import link_soname
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 LIBRARY = Path(os.environ.get("CREDCHAIN_LIB_DIR", ROOT / "target" / "release")) / "libcredchain.so"
+VERSION = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["package"]["version"]
 
 COUNTING_PROCESS = r"""#!/bin/sh
 # Counts its runs; each run mints the next access key.
@@ -139,21 +142,68 @@ def test_the_diagnosis_lists_both_copies_and_which_one_serves(build: dict, tmp_p
     assert result.returncode == 0, result.stderr
     copies = json.loads(result.stdout)["library_copies"]
     assert [(c["path"], c["abi"], c["serving"]) for c in copies] == [
-        (str(build["a"]), "1.0", True),
-        (str(build["b"]), "1.0", False),
+        (str(build["a"]), "1.1", True),
+        (str(build["b"]), "1.1", False),
     ]
+
+
+def build_variant(out: Path, **variables: str) -> Path:
+    """The library built with test-only build variables (the ABI it claims),
+    copied to `out`. Only the C ABI crate reads them, so cargo rebuilds that
+    small crate alone, in the normal target directory, and then once more
+    without them, leaving target/release as it was."""
+    if LIBRARY.parent != ROOT / "target" / "release":
+        pytest.skip("variants are built in this repository's target/release")
+    command = ["cargo", "build", "--release", "--locked", "--package", "credchain", "--lib"]
+    try:
+        subprocess.run(command, cwd=ROOT, env=dict(os.environ, **variables), check=True, capture_output=True,
+                       timeout=1800)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(LIBRARY, out)
+    finally:
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=1800)
+    return out
 
 
 @pytest.fixture(scope="module")
 def other_major(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The library built with ABI major 2: a copy that must not share."""
-    target = ROOT / "target" / "abi2"
-    env = dict(os.environ, CREDCHAIN_TEST_ABI_MAJOR="2")
-    subprocess.run(["cargo", "build", "--release", "--locked", "--lib", "--target-dir", str(target)],
-                   cwd=ROOT, env=env, check=True, capture_output=True, timeout=1800)
-    copy = tmp_path_factory.mktemp("abi2") / "libcredchain.so"
-    shutil.copy2(target / "release" / "libcredchain.so", copy)
-    return copy
+    return build_variant(tmp_path_factory.mktemp("abi2") / "libcredchain.so", CREDCHAIN_TEST_ABI_MAJOR="2")
+
+
+@pytest.fixture(scope="module")
+def older_minor(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The library playing a 1.0 copy: its copy table ends before the
+    functions ABI 1.1 added, as a real 1.0 copy's does."""
+    return build_variant(tmp_path_factory.mktemp("abi1.0") / "libcredchain.so", CREDCHAIN_TEST_ABI_MINOR="0")
+
+
+def test_a_newer_copy_forwarding_to_an_older_one_gets_a_clear_error_for_what_it_lacks(
+        build: dict, older_minor: Path, tmp_path: Path) -> None:
+    result, home = host(build, tmp_path, "newer", a=older_minor)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # Copy A (1.0) serves; its own fingerprint export forwards nowhere.
+    assert lines[0] == "fingerprint A ok tok-" + hashlib.sha256(b"a-token").hexdigest()[:16]
+    # Copy B (1.1) forwards to A, whose table lacks the slot: CREDCHAIN_UNSUPPORTED (9), both copies named.
+    assert lines[1] == (
+        f"fingerprint B 9 9 credchain_token_fingerprint is not available: the copy of libcredchain that serves "
+        f"this process, {older_minor} (version {VERSION}, ABI 1.0), predates it; this copy, {build['b']} "
+        f"(version {VERSION}, ABI 1.1), forwards every call to the serving one so that the process keeps one "
+        f"cache. Load the newer copy first, or update the older one")
+    # Everything 1.0 has is still shared: one cache, one run.
+    assert lines[2:] == ["newer key A ASIAMINT0001", "newer key B ASIAMINT0001"]
+    assert runs(home) == 1
+
+
+def test_an_older_copy_forwarding_to_a_newer_one_shares_everything(build: dict, older_minor: Path,
+                                                                   tmp_path: Path) -> None:
+    result, home = host(build, tmp_path, "newer", b=older_minor)
+    assert result.returncode == 0, result.stderr
+    fingerprint = "tok-" + hashlib.sha256(b"a-token").hexdigest()[:16]
+    assert result.stdout.splitlines() == [f"fingerprint A ok {fingerprint}", f"fingerprint B ok {fingerprint}",
+                                          "newer key A ASIAMINT0001", "newer key B ASIAMINT0001"]
+    assert runs(home) == 1
 
 
 def test_copies_of_another_abi_major_keep_apart_and_say_so_once(build: dict, other_major: Path,
@@ -166,11 +216,11 @@ def test_copies_of_another_abi_major_keep_apart_and_say_so_once(build: dict, oth
     warnings = [line for line in result.stderr.splitlines() if "cannot share one cache" in line]
     assert len(warnings) == 1, result.stderr
     assert str(build["a"]) in warnings[0] and str(other_major) in warnings[0]
-    assert "(ABI 1.0" in warnings[0] and "(ABI 2.0" in warnings[0]
+    assert "(ABI 1.1" in warnings[0] and "(ABI 2.1" in warnings[0]
     report = json.loads(result.stdout[result.stdout.index("{"):])
     assert [(c["path"], c["abi"], c["serving"]) for c in report["library_copies"]] == [
-        (str(build["a"]), "1.0", True),
-        (str(other_major), "2.0", True),
+        (str(build["a"]), "1.1", True),
+        (str(other_major), "2.1", True),
     ]
 
 

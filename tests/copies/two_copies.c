@@ -11,6 +11,11 @@
  *   two_copies COPY_A COPY_B apart         copies that cannot share (another
  *                                          ABI major): each its own cache
  *   two_copies COPY_A COPY_B diagnose      prints credchain_diagnose's JSON
+ *   two_copies COPY_A COPY_B newer         credchain_token_fingerprint (ABI 1.1)
+ *                                          through each copy, then keys: with
+ *                                          an older copy (ABI 1.0) serving,
+ *                                          the newer copy gets a clear error
+ *                                          and still shares the one cache
  *
  * CREDCHAIN_TEST_FIRST_GLOBAL=1 opens copy A with RTLD_GLOBAL (as JNA does, or
  * a program linked against it): copy B must still know itself.
@@ -41,6 +46,8 @@ typedef struct {
     void (*string_free)(char *);
     const char *(*error_message)(const struct credchain_error *);
     void (*error_free)(struct credchain_error *);
+    credchain_result (*error_code)(const struct credchain_error *);
+    credchain_result (*token_fingerprint)(const char *, char **, struct credchain_error **);
 } copy;
 
 static void *need(void *handle, const char *symbol) {
@@ -66,6 +73,8 @@ static copy open_copy(const char *name, const char *path, int scope) {
     *(void **)&c.string_free = need(c.handle, "credchain_string_free");
     *(void **)&c.error_message = need(c.handle, "credchain_error_message");
     *(void **)&c.error_free = need(c.handle, "credchain_error_free");
+    *(void **)&c.error_code = need(c.handle, "credchain_error_code");
+    *(void **)&c.token_fingerprint = need(c.handle, "credchain_token_fingerprint");
     return c;
 }
 
@@ -147,6 +156,25 @@ static int after_fork(void) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
+/* Prints "fingerprint A|B RESULT TEXT" for each copy: the fingerprint, or
+ * the error's code and message. */
+static int newer_and_older(void) {
+    for (int i = 0; i < 2; i++) {
+        char *fingerprint = NULL;
+        struct credchain_error *error = NULL;
+        credchain_result result = copies[i].token_fingerprint("a-token", &fingerprint, &error);
+        if (result == CREDCHAIN_OK) {
+            printf("fingerprint %s ok %s\n", copies[i].name, fingerprint);
+            copies[i].string_free(fingerprint);
+        } else {
+            printf("fingerprint %s %d %d %s\n", copies[i].name, (int)result, (int)copies[i].error_code(error),
+                   copies[i].error_message(error));
+            copies[i].error_free(error);
+        }
+    }
+    return print_keys("newer");
+}
+
 static int diagnose(void) {
     char *json = NULL;
     struct credchain_error *error = NULL;
@@ -158,7 +186,7 @@ static int diagnose(void) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s COPY_A COPY_B race ROUNDS|fork|apart|diagnose\n", argv[0]);
+        fprintf(stderr, "usage: %s COPY_A COPY_B race ROUNDS|fork|apart|diagnose|newer\n", argv[0]);
         return 2;
     }
     const char *first_global = getenv("CREDCHAIN_TEST_FIRST_GLOBAL");
@@ -174,6 +202,8 @@ int main(int argc, char **argv) {
         status = print_keys("apart") || diagnose();
     } else if (strcmp(mode, "diagnose") == 0) {
         status = diagnose();
+    } else if (strcmp(mode, "newer") == 0) {
+        status = newer_and_older();
     } else {
         fprintf(stderr, "unknown mode %s\n", mode);
     }

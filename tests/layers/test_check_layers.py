@@ -93,3 +93,21 @@ def test_a_folder_outside_every_layer_is_refused(tmp_path):
     files["misc/mod.rs"] = "pub fn helper() {}\n"
     _, _, problems = checker.check(str(write_crate(tmp_path, files)))
     assert problems == ["src/misc: not in any layer (add it to LAYERS in scripts/check-layers)"]
+
+
+def test_os_calls_outside_the_platform_layer_are_named(tmp_path):
+    (tmp_path / "core" / "src" / "platform").mkdir(parents=True)
+    (tmp_path / "core" / "src" / "platform" / "unix.rs").write_text("pub fn pid() -> i32 { unsafe { libc::getpid() } }\n")
+    (tmp_path / "core" / "src" / "cache.rs").write_text("// libc:: in a comment is fine\nuse std::os::unix::fs::MetadataExt;\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "lib.rs").write_text('#[cfg(target_os = "linux")]\nfn f() {}\n')
+    (tmp_path / "command" / "src").mkdir(parents=True)
+    (tmp_path / "command" / "src" / "main.rs").write_text('fn main() { println!("libc::getpid"); }\n')
+    assert checker.os_specific_outside_platform(str(tmp_path)) == [
+        "core/src/cache.rs:2: OS-specific code outside core/src/platform/",
+        "src/lib.rs:1: OS-specific code outside core/src/platform/",
+    ]
+
+
+def test_the_repository_calls_the_os_only_from_its_platform_layer():
+    assert checker.os_specific_outside_platform(str(ROOT)) == []

@@ -102,6 +102,7 @@ ERROR_CLASSES = [
     (6, credchain.CredchainTimeoutError),
     (7, credchain.InternalError),
     (8, credchain.InvalidConfigError),
+    (9, credchain.UnsupportedError),
 ]
 
 

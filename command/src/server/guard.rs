@@ -45,23 +45,8 @@ impl fmt::Debug for Token {
 }
 
 fn fill_random(buffer: &mut [u8]) -> Result<()> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        let rest = &mut buffer[filled..];
-        // The system call, not glibc's wrapper: that one needs glibc 2.25,
-        // and the wheel's floor is 2.17 (the kernel call is older, 3.17).
-        // SAFETY: the kernel writes at most rest.len() bytes into rest.
-        let got = unsafe { libc::syscall(libc::SYS_getrandom, rest.as_mut_ptr(), rest.len(), 0) };
-        if got < 0 {
-            let error = std::io::Error::last_os_error();
-            if error.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(Error::new(ErrorCode::Internal, format!("reading random bytes for the token failed: {error}")));
-        }
-        filled += got as usize;
-    }
-    Ok(())
+    credchain_core::platform::fill_random(buffer)
+        .map_err(|error| Error::new(ErrorCode::Internal, format!("reading random bytes for the token failed: {error}")))
 }
 
 /// Compares every byte whatever the first difference; only the lengths

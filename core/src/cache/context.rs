@@ -12,6 +12,7 @@ use std::time::{Instant, SystemTime};
 use super::settings::Settings;
 use super::timing::unix_nanos;
 use crate::chain::{Environment, Resolution};
+use crate::platform;
 use crate::support::runtime::RuntimeSlot;
 
 /// A resolution in progress, as the cache awaits it.
@@ -53,12 +54,7 @@ impl Clock for SystemClock {
     }
 
     fn coarse_nanos(&self) -> u64 {
-        let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: clock_gettime writes the timespec it is given.
-        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut now) } != 0 || now.tv_sec < 0 {
-            return unix_nanos(SystemTime::now());
-        }
-        (now.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(now.tv_nsec as u64)
+        platform::coarse_unix_nanos().unwrap_or_else(|| unix_nanos(SystemTime::now()))
     }
 
     fn instant(&self) -> Instant {

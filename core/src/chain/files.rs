@@ -3,9 +3,9 @@
 //! a device (`/dev/zero`), a directory or a socket named as a config file
 //! is a clear error at once instead of a stall or an endless read.
 
+use crate::platform;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
 /// The largest file the chain reads. AWS config files with hundreds of
@@ -27,15 +27,14 @@ pub enum Unreadable {
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>, Unreadable> {
     // O_NONBLOCK: opening a FIFO for reading with no writer would otherwise
     // block; the type check below then refuses it.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|_| Unreadable::Missing)?;
+    let file = platform::open_for_reading(path).map_err(|_| Unreadable::Missing)?;
     let meta = file.metadata().map_err(|e| Unreadable::Refused(format!("cannot be examined ({e})")))?;
     let kind = meta.file_type();
     if !kind.is_file() {
-        return Err(Unreadable::Refused(format!("is not a regular file (it is {})", describe(&kind))));
+        return Err(Unreadable::Refused(format!(
+            "is not a regular file (it is {})",
+            platform::describe_file_type(&kind)
+        )));
     }
     if meta.len() > FILE_LIMIT {
         return Err(Unreadable::Refused(format!("is larger than {} MiB", FILE_LIMIT / (1024 * 1024))));
@@ -53,22 +52,6 @@ fn read_at_most(file: File, limit: u64) -> Result<Vec<u8>, Unreadable> {
         return Err(Unreadable::Refused(format!("is larger than {} MiB", limit / (1024 * 1024))));
     }
     Ok(bytes)
-}
-
-fn describe(kind: &std::fs::FileType) -> &'static str {
-    if kind.is_dir() {
-        "a directory"
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    }
 }
 
 #[cfg(test)]

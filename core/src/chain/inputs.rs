@@ -6,31 +6,18 @@
 //! environment cost microseconds, so static credentials can follow a rotated
 //! file without re-parsing it on every call.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::environment::{EnvVars, Environment};
 use super::paths::ChainFiles;
+use crate::platform::FileIdentity;
 
 /// What identifies one version of a file without reading it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FileStamp {
-    inode: u64,
-    size: u64,
-    modified_ns: i128,
-    changed_ns: i128,
-}
+type FileStamp = FileIdentity;
 
-impl FileStamp {
-    fn of(path: &Path) -> Option<FileStamp> {
-        let meta = std::fs::metadata(path).ok()?;
-        Some(FileStamp {
-            inode: meta.ino(),
-            size: meta.size(),
-            modified_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
-            changed_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
-        })
-    }
+/// The identity of `path` now; `None` when it cannot be examined.
+fn stamp_of(path: &Path) -> Option<FileStamp> {
+    std::fs::metadata(path).ok().map(|meta| FileIdentity::of(&meta))
 }
 
 /// The fingerprint of one resolution's inputs.
@@ -62,7 +49,7 @@ impl Fingerprint {
     /// Fingerprints `env` and the files at `paths` (for a resolution that
     /// read no file).
     pub fn over(env: &EnvVars, paths: &[PathBuf]) -> Self {
-        let files = paths.iter().map(|p| (p.clone(), FileStamp::of(p))).collect();
+        let files = paths.iter().map(|p| (p.clone(), stamp_of(p))).collect();
         Fingerprint { environment: env.digest(), files, named_by_environment: false }
     }
 

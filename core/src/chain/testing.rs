@@ -2,7 +2,6 @@
 //! environment that points every path the chain reads into it, so that a
 //! unit test reads neither the user's files nor the process environment.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -103,7 +102,7 @@ impl Drop for Scratch {
 
 /// Sets the permission bits of `path`.
 pub(crate) fn chmod(path: &Path, mode: u32) {
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    crate::platform::set_permission_bits(path, mode).unwrap();
 }
 
 /// The plan of a source that applies; panics otherwise.

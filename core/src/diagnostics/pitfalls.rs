@@ -9,7 +9,6 @@
 //! answered first (the problem is latent: it bites when the configuration
 //! changes).
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -21,6 +20,7 @@ use crate::chain::sources::TokenState;
 use crate::chain::{ChainContext, Detected, ProfileOrigin, SourceName};
 use crate::types::credentials::{describe_time, Credentials};
 use crate::types::error::ErrorCode;
+use crate::platform;
 
 /// `AWS_ACCESS_KEY_ID` holds temporary credentials.
 pub const ENV_TEMPORARY_CREDENTIALS: &str = "env-temporary-credentials";
@@ -478,7 +478,7 @@ fn file_permissions(walk: &Walk, found: &mut Vec<Pitfall>) {
         let Ok(meta) = std::fs::metadata(path) else {
             continue;
         };
-        let mode = meta.permissions().mode() & 0o777;
+        let mode = platform::permission_bits(&meta) & 0o777;
         if mode & 0o044 == 0 {
             continue;
         }
@@ -509,7 +509,7 @@ fn writable_by_others(ctx: &ChainContext, found: &mut Vec<Pitfall>) {
         for (path, what) in [(Some(file.path.as_path()), "file"), (folder, "folder")] {
             let Some(path) = path else { continue };
             let Ok(meta) = std::fs::metadata(path) else { continue };
-            let mode = meta.permissions().mode() & 0o7777;
+            let mode = platform::permission_bits(&meta);
             // A sticky, world-writable folder (/tmp) still lets others
             // create files there but not replace this one.
             let sticky = what == "folder" && mode & 0o1000 != 0;

@@ -220,12 +220,10 @@ impl Instance {
     }
 }
 
-/// Creates the instance when the library is loaded, so that the
-/// environment is read before the host has had a chance to start threads
-/// that write it (see `chain/environment.rs`). Starts no thread.
-#[used]
-#[link_section = ".init_array"]
-static CREATE_AT_LOAD: extern "C" fn() = create_at_load;
+// Creates the instance when the library is loaded, so that the
+// environment is read before the host has had a chance to start threads
+// that write it (see `chain/environment.rs`). Starts no thread.
+crate::run_at_load!(create_at_load);
 
 extern "C" fn create_at_load() {
     // A panic must not unwind into the loader.
@@ -234,10 +232,8 @@ extern "C" fn create_at_load() {
 
 fn register_fork_handler() {
     ATFORK.call_once(|| {
-        // SAFETY: the handler only touches atomics.
-        unsafe {
-            libc::pthread_atfork(None, None, Some(after_fork_in_child));
-        }
+        // The handler only touches atomics.
+        crate::platform::on_fork_in_child(after_fork_in_child);
     });
 }
 

@@ -28,6 +28,7 @@
 //! credentials; the C ABI and the `credchain token` command call it.
 
 mod cache;
+mod fingerprint;
 mod from_chain;
 mod region;
 mod sign;
@@ -41,6 +42,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use zeroize::Zeroizing;
 
 pub use cache::{TokenCache, TokenKey};
+pub use fingerprint::token_fingerprint;
 pub use from_chain::{auth_token, Signer, Target, TokenRequest};
 #[cfg(any(test, feature = "fuzzing"))]
 pub use region::region_from_hostname;

@@ -29,6 +29,9 @@ pub enum ErrorCode {
     /// A configuration the chain cannot use (a malformed file, `role_arn`
     /// without a source, an unknown `credential_source`).
     InvalidConfig = 8,
+    /// The copy of the C library that serves the process predates the
+    /// function called (an older copy loaded first).
+    Unsupported = 9,
 }
 
 impl ErrorCode {
@@ -43,6 +46,7 @@ impl ErrorCode {
             ErrorCode::Timeout => "timeout",
             ErrorCode::Internal => "internal",
             ErrorCode::InvalidConfig => "invalid-config",
+            ErrorCode::Unsupported => "unsupported",
         }
     }
 }
@@ -70,6 +74,11 @@ impl Error {
     /// Shorthand for [`ErrorCode::InvalidArgument`].
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         Error::new(ErrorCode::InvalidArgument, message)
+    }
+
+    /// Shorthand for [`ErrorCode::Unsupported`].
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::Unsupported, message)
     }
 
     /// Shorthand for [`ErrorCode::InvalidConfig`].

@@ -18,6 +18,7 @@ class ErrorCode(enum.IntEnum):
     TIMEOUT = 6
     INTERNAL = 7
     INVALID_CONFIG = 8
+    UNSUPPORTED = 9
 
 
 class CredchainError(Exception):
@@ -112,6 +113,13 @@ class InvalidConfigError(CredchainError):
     CODE = ErrorCode.INVALID_CONFIG
 
 
+class UnsupportedError(CredchainError):
+    """The copy of libcredchain serving this process predates the function
+    called (an older copy loaded first); the message names both copies."""
+
+    CODE = ErrorCode.UNSUPPORTED
+
+
 _BY_CODE: Dict[int, Type[CredchainError]] = {
     int(cls.CODE): cls
     for cls in (
@@ -123,6 +131,7 @@ _BY_CODE: Dict[int, Type[CredchainError]] = {
         CredchainTimeoutError,
         InternalError,
         InvalidConfigError,
+        UnsupportedError,
     )
 }
 

@@ -27,6 +27,7 @@ use crate::chain::context::ChainContext;
 use crate::chain::environment::GUARD_VARIABLE;
 use crate::chain::process_output::{self, OUTPUT_LIMIT};
 use crate::chain::SourceName;
+use crate::platform;
 use crate::types::credentials::Credentials;
 use crate::types::error::{Error, ErrorCode, Result};
 use crate::types::text::{escape_name, last_line_scrubbed};
@@ -132,16 +133,13 @@ fn decode_hex(hex: &str) -> Option<String> {
 /// dropped before the child finished (the fetch timed out or was
 /// abandoned), the child's process group is killed and the child reaped.
 async fn run(ctx: &ChainContext, command: &str, guard: &str, profile: &str) -> Result<Zeroizing<Vec<u8>>> {
-    let mut child = tokio::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(command)
+    let mut child = platform::shell_command(command)
         .env_clear()
         .envs(ctx.child_env.0.iter().map(|(k, v)| (k, v)))
         .env(GUARD_VARIABLE, guard)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| {
@@ -214,10 +212,10 @@ impl GroupKiller {
 
 impl Drop for GroupKiller {
     fn drop(&mut self) {
-        if let Some(pid) = self.0.and_then(|p| libc::pid_t::try_from(p).ok()).filter(|&p| p > 0) {
-            // SAFETY: signals the group this child leads; it is not reaped
-            // yet (we never waited), so the id cannot have been reused.
-            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        // The child is not reaped yet (we never waited), so its id cannot
+        // have been reused.
+        if let Some(pid) = self.0 {
+            platform::kill_process_tree(pid);
         }
     }
 }

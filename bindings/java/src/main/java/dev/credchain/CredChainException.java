@@ -32,6 +32,8 @@ public final class CredChainException extends RuntimeException {
     INTERNAL(7),
     /** A malformed config or credentials file, a role_arn without a source, ... */
     INVALID_CONFIG(8),
+    /** The copy of the library serving this process predates the function called; the message names both copies. */
+    UNSUPPORTED(9),
     /** A number this binding does not know yet (a newer library); see {@link #nativeCode()}. */
     UNKNOWN(-1);
 

@@ -42,7 +42,7 @@ struct Tables {
 ///
 /// `info` describes an object that stays mapped during the call (inside a
 /// `dl_iterate_phdr` callback).
-pub unsafe fn find_symbol(info: &libc::dl_phdr_info, name: &[u8]) -> Option<usize> {
+pub(super) unsafe fn find_symbol(info: &libc::dl_phdr_info, name: &[u8]) -> Option<usize> {
     // SAFETY: by the contract.
     let tables = unsafe { tables(info)? };
     // SAFETY: the tables belong to the mapped object.
@@ -171,36 +171,6 @@ unsafe fn sysv_lookup<'a>(tables: &'a Tables, table: *const u32, name: &[u8]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::c_void;
-
-    /// Looks `name` up in every loaded object; the addresses found.
-    fn everywhere(name: &'static [u8]) -> Vec<usize> {
-        unsafe extern "C" fn visit(info: *mut libc::dl_phdr_info, _: usize, data: *mut c_void) -> i32 {
-            let (found, name) = unsafe { &mut *(data as *mut (Vec<usize>, &[u8])) };
-            if let Some(address) = unsafe { find_symbol(&*info, name) } {
-                found.push(address);
-            }
-            0
-        }
-        let mut state: (Vec<usize>, &[u8]) = (Vec::new(), name);
-        unsafe { libc::dl_iterate_phdr(Some(visit), (&mut state as *mut (Vec<usize>, &[u8])).cast()) };
-        state.0
-    }
-
-    #[test]
-    fn libc_functions_are_found_where_the_loader_finds_them() {
-        let found = everywhere(b"getpid");
-        assert!(
-            found.contains(&(libc::getpid as *const () as usize)),
-            "{found:x?} vs {:x}",
-            libc::getpid as *const () as usize
-        );
-    }
-
-    #[test]
-    fn a_name_no_object_defines_is_found_nowhere() {
-        assert!(everywhere(b"credchain_no_such_symbol_anywhere").is_empty());
-    }
 
     #[test]
     fn the_hash_functions_match_the_elf_specifications() {

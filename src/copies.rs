@@ -27,9 +27,9 @@ use super::types::{
     credchain_credentials, credchain_error, credchain_log_callback, credchain_log_subscriber, credchain_result,
     CREDCHAIN_ABI_MAJOR,
 };
-use credchain_core::report::LibraryCopyReport;
 use credchain_core::log;
 use credchain_core::platform;
+use credchain_core::report::LibraryCopyReport;
 use credchain_core::Error;
 
 /// The ABI major this copy was built with. A test build may bump it

@@ -5,8 +5,8 @@
 use std::ffi::{c_char, CStr, CString};
 
 use credchain_core::log::LogLevel;
-use credchain_core::{Error, ErrorCode};
 use credchain_core::SourceName;
+use credchain_core::{Error, ErrorCode};
 
 /// The ABI's major version: copies of the library, and bindings, with the
 /// same major can work together; a new major breaks a function or a type.

@@ -6,12 +6,10 @@ mod version;
 use std::ffi::{c_char, CStr};
 use std::ptr;
 
-use credchain::{credchain_free_credentials, credchain_get_credentials, credchain_invalidate};
-use credchain::{
-    credchain_error_code, credchain_error_free, credchain_error_message, credchain_error_source,
-};
-use credchain::{credchain_set_log_callback, credchain_version};
 use credchain::{credchain_credentials, credchain_error, credchain_result};
+use credchain::{credchain_error_code, credchain_error_free, credchain_error_message, credchain_error_source};
+use credchain::{credchain_free_credentials, credchain_get_credentials, credchain_invalidate};
+use credchain::{credchain_set_log_callback, credchain_version};
 
 /// Calls `credchain_get_credentials` and returns its code and message.
 fn get(profile: *const c_char, with_out: bool) -> (credchain_result, Option<String>) {

@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use credchain_core::log::{LogLevel, LogSink};
-use credchain_core::platform::{self, StopSignal, StopSignals};
 use crate::server::guard::Token;
 use crate::server::{path_of, ServeConfig, Server};
+use credchain_core::log::{LogLevel, LogSink};
+use credchain_core::platform::{self, StopSignal, StopSignals};
 
 use crate::args::Args;
 use crate::get::posix_quote;

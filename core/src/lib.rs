@@ -35,9 +35,9 @@ mod token;
 mod types;
 
 pub use api::{
-    auth_token, diagnose, diagnose_and_verify, generation_counter, get_credentials, get_credentials_async,
-    invalidate, list_profiles, log_subscribe, log_unsubscribe, reload_environment, runtime_handle, set_log_sink,
-    shutdown, with_credentials,
+    auth_token, diagnose, diagnose_and_verify, generation_counter, get_credentials, get_credentials_async, invalidate,
+    list_profiles, log_subscribe, log_unsubscribe, reload_environment, runtime_handle, set_log_sink, shutdown,
+    with_credentials,
 };
 pub use cache::Snapshot;
 pub use diagnostics::{profiles, render, report, shell};

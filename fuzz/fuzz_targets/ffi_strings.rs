@@ -8,14 +8,11 @@
 use std::ffi::{c_char, CString};
 use std::ptr;
 
-use credchain::ffi::credentials::{credchain_free_credentials, credchain_get_credentials, credchain_invalidate};
-use credchain::ffi::diagnose::credchain_diagnose;
-use credchain::ffi::error::{
-    credchain_error_code, credchain_error_free, credchain_error_message, credchain_error_source,
+use credchain::{
+    credchain_diagnose, credchain_dsql_auth_token, credchain_error_code, credchain_error_free, credchain_error_message,
+    credchain_error_source, credchain_free_credentials, credchain_get_credentials, credchain_invalidate,
+    credchain_rds_auth_token, credchain_result, credchain_string_free,
 };
-use credchain::ffi::strings::credchain_string_free;
-use credchain::ffi::token::{credchain_dsql_auth_token, credchain_rds_auth_token};
-use credchain::ffi::types::credchain_result;
 use libfuzzer_sys::fuzz_target;
 
 /// Input: a selector byte, then NUL-separated fields. An empty field is
@@ -41,7 +38,7 @@ fn check_error(error: *mut credchain::ffi::types::credchain_error) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    credchain::fuzzing::isolate(&[("AWS_ACCESS_KEY_ID", "AKIDFUZZ"), ("AWS_SECRET_ACCESS_KEY", "fuzz-secret")]);
+    credchain_core::fuzzing::isolate(&[("AWS_ACCESS_KEY_ID", "AKIDFUZZ"), ("AWS_SECRET_ACCESS_KEY", "fuzz-secret")]);
     let Some((&selector, rest)) = data.split_first() else { return };
     let fields: Vec<CString> =
         rest.split(|&b| b == 0).take(4).map(|f| CString::new(f).expect("split at NUL")).collect();

@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    credchain::fuzzing::imds_response(data);
+    credchain_core::fuzzing::imds_response(data);
 });

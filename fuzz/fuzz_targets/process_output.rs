@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    credchain::fuzzing::process_output(data);
+    credchain_core::fuzzing::process_output(data);
 });

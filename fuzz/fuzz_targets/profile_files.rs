@@ -1,8 +1,8 @@
-//! The profile files (config, credentials, EC2 CLI, Boto2) read and detected as a resolution does; see credchain::fuzzing::profile_files.
+//! The profile files (config, credentials, EC2 CLI, Boto2) read and detected as a resolution does; see credchain_core::fuzzing::profile_files.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    credchain::fuzzing::profile_files(data);
+    credchain_core::fuzzing::profile_files(data);
 });

@@ -28,8 +28,8 @@ use self::http::{head_end, parse_head, response, Head, Refusal, MAX_HEAD_BYTES};
 use self::routes::{credentials_body, error_body, refusal_body, route, Route};
 use credchain_core as api;
 use credchain_core::log;
-use credchain_core::{Error, Result};
 use credchain_core::text::{escape_controls, escape_name};
+use credchain_core::{Error, Result};
 
 pub use self::routes::path_of;
 

@@ -5,10 +5,10 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use credchain_core::Snapshot;
 use credchain_core::rfc3339;
-use credchain_core::{Error, ErrorCode};
+use credchain_core::Snapshot;
 use credchain_core::SourceName;
+use credchain_core::{Error, ErrorCode};
 
 /// The path prefix of every profile's credentials.
 pub const CREDENTIALS_PATH: &str = "/credentials";

@@ -295,4 +295,3 @@ pub fn sts_credentials_xml(action: &str, access_key: &str, secret: &str, token: 
 pub fn path_str(path: &Path) -> String {
     path.to_str().unwrap().to_owned()
 }
-

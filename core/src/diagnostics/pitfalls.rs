@@ -18,9 +18,9 @@ use crate::cache::timing::windows;
 use crate::chain::files::read_bounded;
 use crate::chain::sources::TokenState;
 use crate::chain::{ChainContext, Detected, ProfileOrigin, SourceName};
+use crate::platform;
 use crate::types::credentials::{describe_time, Credentials};
 use crate::types::error::ErrorCode;
-use crate::platform;
 
 /// `AWS_ACCESS_KEY_ID` holds temporary credentials.
 pub const ENV_TEMPORARY_CREDENTIALS: &str = "env-temporary-credentials";

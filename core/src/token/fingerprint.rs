@@ -24,6 +24,9 @@ mod tests {
 
     #[test]
     fn different_tokens_have_different_fingerprints() {
-        assert_ne!(token_fingerprint("host:5432/?Action=connect&X-Amz-Signature=1"), token_fingerprint("host:5432/?Action=connect&X-Amz-Signature=2"));
+        assert_ne!(
+            token_fingerprint("host:5432/?Action=connect&X-Amz-Signature=1"),
+            token_fingerprint("host:5432/?Action=connect&X-Amz-Signature=2")
+        );
     }
 }

@@ -104,7 +104,7 @@ pub struct CopyTable {
     pub(crate) log_unsubscribe: extern "C" fn(u64, *mut *mut credchain_error) -> credchain_result,
     pub(crate) shutdown: extern "C" fn(),
     pub(crate) string_free: extern "C" fn(*mut c_char),
-    #[allow(clippy::type_complexity)]
+    #[allow(clippy::type_complexity, reason = "a C function pointer type, spelled as the header spells it")]
     pub(crate) rds_auth_token: extern "C" fn(
         *const c_char,
         *const c_char,
@@ -115,7 +115,7 @@ pub struct CopyTable {
         *mut *mut c_char,
         *mut *mut credchain_error,
     ) -> credchain_result,
-    #[allow(clippy::type_complexity)]
+    #[allow(clippy::type_complexity, reason = "a C function pointer type, spelled as the header spells it")]
     pub(crate) dsql_auth_token: extern "C" fn(
         *const c_char,
         *const c_char,

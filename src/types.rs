@@ -19,7 +19,7 @@ pub const CREDCHAIN_ABI_MINOR: u32 = 1;
 /// stable and never reused.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(non_camel_case_types)]
+#[allow(non_camel_case_types, reason = "C names, as the header spells them")]
 pub enum credchain_result {
     /// Success; outputs were written.
     CREDCHAIN_OK = 0,
@@ -67,7 +67,7 @@ impl From<ErrorCode> for credchain_result {
 /// Log message levels, most severe first.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(non_camel_case_types)]
+#[allow(non_camel_case_types, reason = "C names, as the header spells them")]
 pub enum credchain_log_level {
     /// No messages (only meaningful as a maximum).
     CREDCHAIN_LOG_OFF = 0,
@@ -102,7 +102,7 @@ impl From<LogLevel> for credchain_log_level {
 /// versions, never elsewhere.
 #[repr(C)]
 #[derive(Clone, Copy)]
-#[allow(non_camel_case_types)]
+#[allow(non_camel_case_types, reason = "C names, as the header spells them")]
 pub struct credchain_credentials {
     /// The access key id.
     pub access_key_id: *const c_char,
@@ -127,7 +127,7 @@ pub struct credchain_credentials {
 /// Details of a failure: a code, a message and the source it came from.
 /// Opaque; read it with `credchain_error_*` and free it with
 /// `credchain_error_free`.
-#[allow(non_camel_case_types)]
+#[allow(non_camel_case_types, reason = "C names, as the header spells them")]
 pub struct credchain_error {
     pub(crate) code: credchain_result,
     pub(crate) message: CString,
@@ -148,14 +148,14 @@ impl From<&Error> for credchain_error {
 /// Receives log messages. Called from any thread, including the library's
 /// own runtime thread, possibly concurrently; `message` is valid only during
 /// the call. It must return quickly and must not call back into credchain.
-#[allow(non_camel_case_types)]
+#[allow(non_camel_case_types, reason = "C names, as the header spells them")]
 pub type credchain_log_callback = Option<unsafe extern "C" fn(level: credchain_log_level, message: *const c_char)>;
 
 /// Receives log messages for one subscription, with the subscriber's
 /// `userdata`. Called from any thread, including the library's own runtime
 /// thread, possibly concurrently; `message` is valid only during the call.
 /// It must return quickly and must not call back into credchain.
-#[allow(non_camel_case_types)]
+#[allow(non_camel_case_types, reason = "C names, as the header spells them")]
 pub type credchain_log_subscriber =
     Option<unsafe extern "C" fn(level: credchain_log_level, message: *const c_char, userdata: *mut std::ffi::c_void)>;
 

@@ -87,3 +87,13 @@ def test_the_library_exports_nothing_the_header_does_not_declare() -> None:
                              check=True).stdout
     exported = {line.split()[-1] for line in symbols.splitlines() if line.split()[-1].startswith("credchain_")}
     assert exported == header_functions() | HIDDEN
+
+
+def test_the_library_holds_no_code_of_the_command() -> None:
+    """`credchain serve` (and the rest of the command) live in the command's
+    crate: none of its functions is in what drivers load. The release
+    profile keeps the symbol table (the shipped dist profile strips it)."""
+    symbols = subprocess.run(["nm", "--defined-only", str(LIBRARY)], capture_output=True, text=True,
+                             check=True).stdout
+    assert "credchain_core" in symbols, "the release build keeps Rust symbol names"
+    assert [line for line in symbols.splitlines() if "credchain_command" in line] == []

@@ -3,6 +3,7 @@ one-way tree and name every upward dependency and every cycle."""
 import importlib.machinery
 import importlib.util
 import pathlib
+import re
 
 import pytest
 
@@ -111,3 +112,25 @@ def test_os_calls_outside_the_platform_layer_are_named(tmp_path):
 
 def test_the_repository_calls_the_os_only_from_its_platform_layer():
     assert checker.os_specific_outside_platform(str(ROOT)) == []
+
+
+def public_functions_taking_raw_pointers(crate_src):
+    """`pub fn` signatures (not `pub(crate)`/`pub(super)`) with a raw pointer."""
+    found = []
+    signature = re.compile(r"\bpub\s+(?:const\s+)?(?:unsafe\s+)?(?:extern\s+\"C\"\s+)?fn\s+(\w+)[^{;]*?\)", re.S)
+    for path in sorted(pathlib.Path(crate_src).rglob("*.rs")):
+        text = checker.strip_comments_and_strings(path.read_text())
+        for match in signature.finditer(text):
+            if "*const" in match.group(0) or "*mut" in match.group(0):
+                found.append(f"{path.relative_to(crate_src)}: {match.group(1)}")
+    return found
+
+
+def test_the_core_crate_takes_no_raw_pointer_in_its_public_api():
+    assert public_functions_taking_raw_pointers(ROOT / "core" / "src") == []
+
+
+def test_a_public_function_taking_a_raw_pointer_is_named(tmp_path):
+    (tmp_path / "lib.rs").write_text(
+        "pub fn safe(x: &str) {}\npub(crate) fn inner(p: *const u8) {}\npub fn leak(\n    out: *mut u8,\n) {}\n")
+    assert public_functions_taking_raw_pointers(tmp_path) == ["lib.rs: leak"]

@@ -11,7 +11,7 @@
 //! | a cheap wall clock for the hot path | [`coarse_unix_nanos`] |
 //! | be told in a forked child | [`on_fork_in_child`] |
 //! | the other loaded copies of the library | [`loaded_objects_exporting`], [`pin_loaded_object`] |
-//! | a child process and its whole tree | [`shell_command`], [`kill_process_tree`], [`signal_process`] |
+//! | a child process and its whole tree | [`shell_command`], [`kill_process_tree`], [`exit_code`] |
 //! | files: bounded opening, identity, type, permissions, ownership | [`open_for_reading`], [`FileIdentity`], [`describe_file_type`], [`permission_bits`], [`owned_by_this_user`], [`create_private_file`], [`make_private_directory`], [`lock_exclusively`] |
 //! | random bytes for secrets | [`fill_random`] |
 //! | `credchain serve`'s stop signals | [`StopSignals`] |

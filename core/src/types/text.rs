@@ -14,10 +14,10 @@
 use std::fmt::Write as _;
 
 /// The most bytes of upstream text that reach a message.
-pub(crate) const UPSTREAM_LIMIT: usize = 512;
+pub const UPSTREAM_LIMIT: usize = 512;
 
 /// The most characters of a caller's string shown in a message.
-pub(crate) const NAME_LIMIT: usize = 128;
+pub const NAME_LIMIT: usize = 128;
 
 /// Shortest run of secret-alphabet characters that is treated as a secret.
 /// AWS secret keys are 40 characters, session tokens hundreds, access key

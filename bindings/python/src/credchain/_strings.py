@@ -8,7 +8,7 @@ import json
 from typing import Any, Callable, Dict, Optional
 
 from ._api import _encode_profile, _raise_error, library
-from ._errors import ErrorCode, InvalidArgumentError
+from ._errors import ErrorCode, InternalError, InvalidArgumentError
 
 
 def _encode_text(name: str, value: Optional[str], required: bool) -> Optional[bytes]:
@@ -34,7 +34,7 @@ def _signing_time(signing_time: Optional[int]) -> int:
     return signing_time
 
 
-def _call_for_string(call: Callable[[ctypes.c_void_p, ctypes.c_void_p], int]) -> str:
+def _call_for_string(call: Callable[[Any, Any], int]) -> str:
     lib = library()
     out = ctypes.c_void_p()
     error = ctypes.c_void_p()
@@ -43,6 +43,8 @@ def _call_for_string(call: Callable[[ctypes.c_void_p, ctypes.c_void_p], int]) ->
         _raise_error(lib, result, error)
     if error.value:
         lib.cdll.credchain_error_free(error)
+    if not out.value:
+        raise InternalError("libcredchain reported success without a string")
     try:
         return ctypes.string_at(out.value).decode("utf-8")
     finally:
@@ -86,4 +88,5 @@ def diagnose(profile: Optional[str] = None) -> Dict[str, Any]:
     Never contains a secret."""
     encoded = _encode_profile(profile)
     text = _call_for_string(lambda out, err: library().cdll.credchain_diagnose(encoded, out, err))
-    return json.loads(text)
+    report: Dict[str, Any] = json.loads(text)
+    return report

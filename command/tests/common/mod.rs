@@ -3,7 +3,7 @@
 //! environment (the environment is process-wide, so every scenario gets its
 //! own process), and a tiny loopback HTTP server with canned answers.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary uses a different part of the shared helpers")]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};

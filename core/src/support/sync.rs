@@ -62,7 +62,10 @@ macro_rules! mutex_over {
             }
 
             /// Locks if nobody holds the lock now.
-            #[allow(dead_code, reason = "the macro defines the lock for std and for loom; not every instance calls try_lock")]
+            #[allow(
+                dead_code,
+                reason = "the macro defines the lock for std and for loom; not every instance calls try_lock"
+            )]
             pub fn try_lock(&self) -> Option<inner::MutexGuard<'_, T>> {
                 match self.0.try_lock() {
                     Ok(guard) => Some(guard),

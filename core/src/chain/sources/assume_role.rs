@@ -231,8 +231,8 @@ fn base_credentials<'a>(ctx: &'a ChainContext, base: ChainBase, services: &'a Se
             ChainBase::CredentialSource(named) => {
                 let provider = named_source(ctx, &named);
                 delegate(SourceName::AssumeRole, &provider).await.map_err(|error| {
-                    let words = error.message().strip_prefix("assume-role: ").unwrap_or(error.message());
-                    config_error_with(error.code(), format!("credential_source {named}: {words}"))
+                    let detail = format!("credential_source {named}: {}", error.detail());
+                    error.with_detail(detail)
                 })
             }
         }
@@ -269,14 +269,19 @@ async fn assume(
 }
 
 /// `assume-role: words` as `assume-role: <the chain>: words` (when the
-/// walk got as far as a first role).
+/// walk got as far as a first role). Another source's failure (the base's)
+/// becomes the role chain's, its whole message the words and itself the
+/// cause, so that its own cause stays reachable through `source()`.
 fn name_the_chain(ctx: &ChainContext, profile: &str, error: Error) -> Error {
     let chain = chain(ctx, profile);
     if chain.is_empty() {
         return error;
     }
-    let words = error.message().strip_prefix("assume-role: ").unwrap_or(error.message());
-    Error::from_source(error.code(), SourceName::AssumeRole.as_str(), format!("{chain}: {words}"))
+    if error.source_name() == Some(SourceName::AssumeRole.as_str()) {
+        let detail = format!("{chain}: {}", error.detail());
+        return error.with_detail(detail);
+    }
+    Error::from_source(error.code(), SourceName::AssumeRole.as_str(), format!("{chain}: {error}")).with_cause(error)
 }
 
 /// One link of a role chain, for people (messages and the doctor).

@@ -112,10 +112,10 @@ pub(super) async fn fetch(
             match delegate(SourceName::IamRole, &fresh).await {
                 Ok(credentials) if !expired(&credentials) => Ok(credentials),
                 Ok(_) => Err(not_found("it answered with credentials that had already expired")),
-                Err(error) => Err(not_found(strip_source(&error))),
+                Err(error) => Err(not_found_because(error)),
             }
         }
-        Err(error) => Err(not_found(strip_source(&error))),
+        Err(error) => Err(not_found_because(error)),
     }
 }
 
@@ -131,10 +131,11 @@ fn not_found(words: &str) -> Error {
     )
 }
 
-/// The delegated error already starts with the source name; say it once.
-fn strip_source(error: &Error) -> &str {
-    let prefix = SourceName::IamRole.as_str();
-    error.message().strip_prefix(prefix).and_then(|m| m.strip_prefix(": ")).unwrap_or(error.message())
+/// IMDS's own failure as [`not_found`]'s, its words after the chain's and
+/// its cause kept.
+fn not_found_because(error: Error) -> Error {
+    let detail = format!("unable to locate credentials; instance metadata said: {}", error.detail());
+    error.with_detail(detail).with_code(ErrorCode::NoCredentials)
 }
 
 #[cfg(test)]

@@ -28,6 +28,12 @@ use super::profile_file::Profile;
 use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_sso::operation::get_role_credentials::GetRoleCredentialsError;
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::{ConnectorError, SdkError};
+use aws_smithy_types::error::ErrorMetadata;
 use aws_types::region::Region;
 
 use super::context::ChainContext;
@@ -190,18 +196,10 @@ fn names_its_profile(plan: &Plan, ctx: &ChainContext) -> bool {
     }
 }
 
-/// `source: words` as `source: profile NAME: words`, unless the words name
-/// the profile already.
+/// The failure attributed to `profile`; the message names it once (see
+/// [`Error::with_profile`]).
 fn with_profile(error: Error, profile: &str) -> Error {
-    if error.message().contains(&format!("profile {profile}")) {
-        return error;
-    }
-    match (error.source_name(), error.message().split_once(": ")) {
-        (Some(source), Some((_, words))) => {
-            Error::from_source(error.code(), source, format!("profile {profile}: {words}"))
-        }
-        _ => error,
-    }
+    error.with_profile(profile)
 }
 
 pub(super) async fn fetch_plan(plan: Plan, ctx: &ChainContext, services: &Services) -> Result<Credentials> {
@@ -254,38 +252,106 @@ fn regional_domain(region: &str) -> String {
     format!("{region}.{suffix}")
 }
 
-/// aws-smithy's words for a request that never got an HTTP response, and
-/// what follows them for a connection that failed (rather than a nested
-/// provider's refusal, which it reports as a dispatch failure too).
-const DISPATCH_FAILURE: &str = "dispatch failure";
-const CONNECTION_WORDS: [&str; 5] = ["io error", "(Connect)", "timeout", "timed out", "invalid peer certificate"];
-/// rustls's words for a certificate it refused (an unknown issuer, a
-/// self-signed one, an expired one, another name).
-const REFUSED_CERTIFICATE: &str = "invalid peer certificate";
-
-/// Adds the endpoint to an error from a request that never got a response,
-/// and the remedy when the peer's certificate was not trusted.
+/// Adds the endpoint to an error from a request whose connection failed,
+/// and the remedy when the peer's certificate was not trusted; what failed
+/// is read from the types of the error's cause, never from its words.
 fn explain_connection_failure(error: Error, endpoint: &str, ctx: &ChainContext) -> Error {
-    let words = error.message();
-    if !words.contains(DISPATCH_FAILURE) || !CONNECTION_WORDS.iter().any(|w| words.contains(w)) {
+    let Some(failure) = std::error::Error::source(&error).and_then(network_failure) else {
         return error;
+    };
+    let error = error.with_endpoint(endpoint);
+    match failure {
+        NetworkFailure::Connection => error,
+        NetworkFailure::RefusedCertificate => {
+            let trust = match &ctx.network.trust {
+                TrustStore::System => "the system's roots".to_owned(),
+                TrustStore::Bundle { path, origin } => format!("{} (from {origin})", path.display()),
+            };
+            error.with_remedy(format!(
+                "the trust store, {trust}, does not vouch for the endpoint's certificate; behind a proxy that \
+                 inspects TLS, point AWS_CA_BUNDLE (or ca_bundle in the profile) at a PEM file holding that proxy's CA"
+            ))
+        }
     }
-    let mut message = format!("{} (endpoint URL {endpoint})", error.message());
-    if error.message().contains(REFUSED_CERTIFICATE) {
-        let trust = match &ctx.network.trust {
-            TrustStore::System => "the system's roots".to_owned(),
-            TrustStore::Bundle { path, origin } => format!("{} (from {origin})", path.display()),
-        };
-        message.push_str(&format!(
-            ": the trust store, {trust}, does not vouch for the endpoint's certificate; behind a proxy that \
-             inspects TLS, point AWS_CA_BUNDLE (or ca_bundle in the profile) at a PEM file holding that proxy's CA"
-        ));
+}
+
+/// Why a request never got an HTTP response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NetworkFailure {
+    /// The connection could not be made or was lost: refused, reset, timed
+    /// out, a name that did not resolve, a TLS handshake that failed.
+    Connection,
+    /// The TLS handshake failed on the peer's certificate (an unknown
+    /// issuer, a self-signed one, an expired one, another name): a trust
+    /// store matter.
+    RefusedCertificate,
+}
+
+/// The network failure behind `error`, read from the types along its
+/// `source()` chain ([`causes`]):
+/// - aws-smithy's `ConnectorError` says whether a request's dispatch failed
+///   on its connection (`is_io`, `is_timeout`: refused, reset, DNS, TLS)
+///   or for another reason; the first one met decides, since a nested
+///   provider's failure (another request, to another endpoint) is reported
+///   as a dispatch failure of kind "other" above that request's own error;
+/// - rustls's `Error` is a handshake that failed, and `InvalidCertificate`
+///   one that failed on the peer's certificate;
+/// - an `io::Error` of a connection kind is a connection that failed, when
+///   no `ConnectorError` says otherwise.
+fn network_failure(error: &(dyn std::error::Error + 'static)) -> Option<NetworkFailure> {
+    let mut found = None;
+    for link in causes(error) {
+        if let Some(connector) = link.downcast_ref::<ConnectorError>() {
+            if !(connector.is_io() || connector.is_timeout()) {
+                return found;
+            }
+            found = Some(NetworkFailure::Connection);
+        } else if let Some(tls) = link.downcast_ref::<rustls::Error>() {
+            return Some(match tls {
+                rustls::Error::InvalidCertificate(_) => NetworkFailure::RefusedCertificate,
+                _ => NetworkFailure::Connection,
+            });
+        } else if link.downcast_ref::<std::io::Error>().is_some_and(|io| connection_kind(io.kind())) {
+            found = Some(NetworkFailure::Connection);
+        }
     }
-    let detail = message.split_once(": ").map_or(message.as_str(), |(_, rest)| rest);
-    match error.source_name() {
-        Some(source) => Error::from_source(error.code(), source, detail),
-        None => Error::new(error.code(), message.clone()),
-    }
+    found
+}
+
+/// The `io::Error` kinds of a connection that could not be made or broke.
+fn connection_kind(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        kind,
+        ConnectionRefused
+            | ConnectionReset
+            | ConnectionAborted
+            | NotConnected
+            | AddrNotAvailable
+            | BrokenPipe
+            | TimedOut
+            | HostUnreachable
+            | NetworkUnreachable
+            | NetworkDown
+    )
+}
+
+/// The most links of an error chain walked: chains are a handful long, and
+/// a bound keeps a pathological one from holding up a message.
+const CHAIN_LIMIT: usize = 64;
+
+/// `error` and each error behind it. After an `io::Error` comes its payload
+/// (`get_ref`), not `source()`: `io::Error::source` returns the payload's
+/// own source, skipping the payload, and hyper-rustls nests rustls's error
+/// two `io::Error`s deep.
+fn causes<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |&link| match link.downcast_ref::<std::io::Error>() {
+        Some(io) => io.get_ref().map(|payload| payload as &(dyn std::error::Error + 'static)),
+        None => link.source(),
+    })
+    .take(CHAIN_LIMIT)
 }
 
 /// Reads a static key pair from a section: nothing when the access key is
@@ -359,7 +425,7 @@ fn metadata_provider_config(ctx: &ChainContext) -> ProviderConfig {
 async fn delegate(source: SourceName, provider: &impl ProvideCredentials) -> Result<Credentials> {
     match provider.provide_credentials().await {
         Ok(credentials) => Ok(convert(source, &credentials)),
-        Err(error) => Err(map_error(source, &error)),
+        Err(error) => Err(map_error(source, error)),
     }
 }
 
@@ -371,32 +437,78 @@ fn convert(source: SourceName, credentials: &aws_credential_types::Credentials) 
         .with_expiration(credentials.expiry())
 }
 
-/// Maps aws-config's error kinds to our codes.
-fn map_error(source: SourceName, error: &CredentialsError) -> Error {
-    let code = match error {
+/// Maps aws-config's error kinds to our codes; the words are every cause's
+/// and the response's HTTP status, and the error itself is kept as the
+/// cause, for [`network_failure`] and for callers that walk `source()`.
+fn map_error(source: SourceName, error: CredentialsError) -> Error {
+    let code = match &error {
         CredentialsError::ProviderTimedOut(_) => ErrorCode::Timeout,
         CredentialsError::InvalidConfiguration(_) => ErrorCode::InvalidConfig,
         _ => ErrorCode::SourceFailed,
     };
-    let mut words = describe_sdk_error(error);
-    if let Some(status) = http_status(&format!("{error:?}")) {
+    let mut words = describe_sdk_error(&error);
+    // No typed route to the status when aws-config dropped the response
+    // (the container provider keeps only its own words, "Non-success status
+    // from HTTP credential provider: StatusCode(500)") or keeps it in a
+    // `SdkError` of a client this crate cannot name (SSO-OIDC, sign-in):
+    // then only the `Debug` form carries it.
+    let status = response_status(&error)
+        .map(|status| status.to_string())
+        .or_else(|| http_status(&format!("{error:?}")).map(str::to_owned));
+    if let Some(status) = status {
         words.push_str(&format!(" (HTTP {status})"));
     }
-    Error::from_source(code, source.as_str(), words)
+    Error::from_source(code, source.as_str(), words).with_cause(error)
+}
+
+/// The HTTP status of the first response along `error`'s causes, from the
+/// `SdkError`s of the operations whose types are known here (STS's
+/// `AssumeRole` and `AssumeRoleWithWebIdentity`, SSO's
+/// `GetRoleCredentials`): `raw_response` is on the concrete type only.
+fn response_status(error: &(dyn std::error::Error + 'static)) -> Option<u16> {
+    fn status_of<E: std::error::Error + 'static>(link: &(dyn std::error::Error + 'static)) -> Option<u16> {
+        let response = link.downcast_ref::<SdkError<E, HttpResponse>>()?.raw_response()?;
+        Some(response.status().as_u16())
+    }
+    causes(error).find_map(|link| {
+        status_of::<AssumeRoleError>(link)
+            .or_else(|| status_of::<AssumeRoleWithWebIdentityError>(link))
+            .or_else(|| status_of::<GetRoleCredentialsError>(link))
+    })
 }
 
 /// An AWS SDK error in a person's words, scrubbed of secrets and bounded:
 /// every cause, and a service's refusal as `CODE: message`.
 pub fn describe_sdk_error(error: &(dyn std::error::Error + 'static)) -> String {
-    crate::types::text::scrub_upstream(&plain_service_error(&error_chain(error)))
+    let words = error_chain(error);
+    let plain = service_refusal(error, &words).unwrap_or_else(|| plain_service_error(&words));
+    crate::types::text::scrub_upstream(&plain)
 }
 
-/// aws-smithy's words for a service's refusal, as a person would say them:
-/// `service error: unhandled error (AccessDenied): Error { code:
-/// "AccessDenied", message: "User: … is not authorized …", aws_request_id:
-/// "…" }` becomes `AccessDenied: User: … is not authorized …`. A hop of a
-/// role chain refused under another hop also loses the outer
-/// `dispatch failure: other: `, which would read as a network failure.
+/// aws-smithy's words for a service's refusal, as a person would say them,
+/// with the code and message from the refusal's `ErrorMetadata` (the
+/// source of an operation error it could not model): `service error:
+/// unhandled error (AccessDenied): Error { code: "AccessDenied", message:
+/// "User: … is not authorized …", aws_request_id: "…" }` becomes
+/// `AccessDenied: User: … is not authorized …`. The metadata's own words
+/// mark where the restatement is in `words`; a hop of a role chain refused
+/// under another hop also loses the outer `dispatch failure: other: `,
+/// which would read as a network failure. `None` when no metadata with a
+/// code and a message is reachable, or its words are not where aws-smithy
+/// puts them.
+fn service_refusal(error: &(dyn std::error::Error + 'static), words: &str) -> Option<String> {
+    let metadata = causes(error).find_map(|link| link.downcast_ref::<ErrorMetadata>())?;
+    let (code, message) = (metadata.code()?, metadata.message()?);
+    let restated = format!("service error: unhandled error ({code}): {metadata}");
+    let at = words.find(&restated)?;
+    let before = words[..at].strip_suffix("dispatch failure: other: ").unwrap_or(&words[..at]);
+    Some(format!("{before}{code}: {message}{}", &words[at + restated.len()..]))
+}
+
+/// [`service_refusal`] for a refusal whose metadata is not reachable by
+/// type: an upstream that passed the SDK's words on as text. Code and
+/// message are then read from the metadata's `Debug`-like rendering
+/// (`Error { code: "…", message: "…" }`), the only place they are.
 fn plain_service_error(words: &str) -> String {
     const MARK: &str = "service error: unhandled error (";
     let Some(at) = words.find(MARK) else { return words.to_owned() };
@@ -424,8 +536,8 @@ fn quoted_field<'a>(text: &'a str, field: &str) -> Option<(String, &'a str)> {
     None
 }
 
-/// The HTTP status of the response behind an error, which aws-config keeps
-/// only in the error's `Debug` form. Only the three digits are taken from
+/// The HTTP status in an error's `Debug` form, for the responses no typed
+/// route reaches (see [`map_error`]). Only the three digits are taken from
 /// it: the rest may quote a response body.
 fn http_status(debug: &str) -> Option<&str> {
     let start = debug.find("StatusCode(")? + "StatusCode(".len();
@@ -436,6 +548,7 @@ fn http_status(debug: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::testing::Scratch;
 
     #[test]
     fn a_failure_names_its_profile_once() {
@@ -468,5 +581,138 @@ mod tests {
         assert_eq!(http_status(debug), Some("503"));
         assert_eq!(http_status("ProviderError { source: \"no response\" }"), None);
         assert_eq!(http_status("StatusCode(5"), None);
+    }
+
+    /// An error with words of its own and a cause, as aws-smithy's and
+    /// hyper's wrappers are.
+    #[derive(Debug)]
+    struct Wrapped(&'static str, Box<dyn std::error::Error + Send + Sync>);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(self.1.as_ref())
+        }
+    }
+
+    fn caused_by(cause: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error::from_source(ErrorCode::SourceFailed, "assume-role", "it failed").with_cause(cause)
+    }
+
+    fn refused() -> std::io::Error {
+        std::io::Error::from(std::io::ErrorKind::ConnectionRefused)
+    }
+
+    #[test]
+    fn a_refused_connection_two_causes_down_is_a_connection_failure() {
+        let error = caused_by(Wrapped("dispatch failure", Box::new(Wrapped("tcp connect error", Box::new(refused())))));
+        assert_eq!(std::error::Error::source(&error).and_then(network_failure), Some(NetworkFailure::Connection));
+        let scratch = Scratch::new();
+        assert_eq!(
+            explain_connection_failure(error, "https://sts.example", &scratch.context(None, &[])).message(),
+            "assume-role: it failed (endpoint URL https://sts.example)"
+        );
+    }
+
+    #[test]
+    fn a_refused_certificate_two_io_errors_down_names_the_endpoint_and_the_trust_store() {
+        // hyper-rustls nests rustls's error two `io::Error`s deep, where
+        // `io::Error::source` does not reach.
+        let certificate = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let io = std::io::Error::other(std::io::Error::new(std::io::ErrorKind::InvalidData, certificate));
+        let handshake = ConnectorError::io(Box::new(Wrapped("TLS handshake failed", Box::new(io))));
+        let error = caused_by(Wrapped("dispatch failure", Box::new(handshake)));
+        assert_eq!(
+            std::error::Error::source(&error).and_then(network_failure),
+            Some(NetworkFailure::RefusedCertificate)
+        );
+        let scratch = Scratch::new();
+        assert_eq!(
+            explain_connection_failure(error, "https://sts.example", &scratch.context(None, &[])).message(),
+            "assume-role: it failed (endpoint URL https://sts.example): the trust store, the system's roots, does not \
+             vouch for the endpoint's certificate; behind a proxy that inspects TLS, point AWS_CA_BUNDLE (or \
+             ca_bundle in the profile) at a PEM file holding that proxy's CA"
+        );
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure);
+        assert_eq!(network_failure(&Wrapped("tls", Box::new(alert))), Some(NetworkFailure::Connection));
+    }
+
+    #[test]
+    fn a_nested_providers_failure_is_not_this_endpoints_connection() {
+        let nested = ConnectorError::io(Box::new(refused()));
+        let other = ConnectorError::other(Box::new(Wrapped("loading credentials", Box::new(nested))), None);
+        assert_eq!(network_failure(&other), None);
+        let timeout = ConnectorError::timeout(Box::new(Wrapped("connect timeout", Box::new(std::fmt::Error))));
+        assert_eq!(network_failure(&timeout), Some(NetworkFailure::Connection));
+        assert_eq!(network_failure(&std::io::Error::from(std::io::ErrorKind::NotFound)), None);
+    }
+
+    #[test]
+    fn words_alone_are_no_connection_failure() {
+        let words = "dispatch failure: io error: client error (Connect): tcp connect error: Connection refused";
+        let error = Error::from_source(ErrorCode::SourceFailed, "assume-role", words);
+        let scratch = Scratch::new();
+        let explained = explain_connection_failure(error.clone(), "https://sts.example", &scratch.context(None, &[]));
+        assert_eq!(explained.message(), error.message());
+    }
+
+    fn refused_by_sts() -> SdkError<AssumeRoleError, HttpResponse> {
+        let metadata = ErrorMetadata::builder()
+            .code("AccessDenied")
+            .message("User: x is not \"authorized\" }")
+            .custom("aws_request_id", "42")
+            .build();
+        let status = 403.try_into().unwrap();
+        let response = HttpResponse::new(status, aws_smithy_types::body::SdkBody::from("<Secret>s3cret</Secret>"));
+        SdkError::service_error(AssumeRoleError::generic(metadata), response)
+    }
+
+    #[test]
+    fn a_refusal_is_read_from_its_metadata_and_its_status_from_the_response() {
+        let refused = CredentialsError::provider_error(refused_by_sts());
+        // The typed routes, not the text fallbacks, read them.
+        assert_eq!(response_status(&refused), Some(403));
+        assert_eq!(
+            service_refusal(&refused, &error_chain(&refused)).as_deref(),
+            Some("an error occurred while loading credentials: AccessDenied: User: x is not \"authorized\" }")
+        );
+        let error = map_error(SourceName::AssumeRole, refused);
+        assert_eq!(
+            error.message(),
+            "assume-role: an error occurred while loading credentials: AccessDenied: User: x is not \"authorized\" } \
+             (HTTP 403)"
+        );
+        assert_eq!(std::error::Error::source(&error).and_then(network_failure), None);
+        assert!(std::error::Error::source(&error).unwrap().downcast_ref::<CredentialsError>().is_some());
+        assert!(!format!("{error:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_hop_refused_under_another_reads_as_the_refusal_not_a_network_failure() {
+        let inner = CredentialsError::provider_error(refused_by_sts());
+        let dispatch =
+            SdkError::<AssumeRoleError, HttpResponse>::dispatch_failure(ConnectorError::other(Box::new(inner), None));
+        let error = map_error(SourceName::AssumeRole, CredentialsError::provider_error(dispatch));
+        assert_eq!(
+            error.message(),
+            "assume-role: an error occurred while loading credentials: AccessDenied: User: x is not \"authorized\" } \
+             (HTTP 403)"
+        );
+        assert_eq!(std::error::Error::source(&error).and_then(network_failure), None);
+    }
+
+    #[test]
+    fn a_status_only_in_the_providers_words_is_still_shown() {
+        let words = "Non-success status from HTTP credential provider: StatusCode(500)";
+        let error = map_error(SourceName::ContainerRole, CredentialsError::provider_error(words));
+        assert_eq!(
+            error.message(),
+            format!("container-role: an error occurred while loading credentials: {words} (HTTP 500)")
+        );
     }
 }

@@ -179,7 +179,7 @@ async fn role_credentials(ctx: &ChainContext, settings: &SsoSettings, token: &st
         .access_token(token)
         .send()
         .await
-        .map_err(|error| failed(describe_sdk_error(&error)))?;
+        .map_err(|error| failed(describe_sdk_error(&error)).with_cause(error))?;
     let role = answer.role_credentials().ok_or_else(|| failed("the portal's answer has no roleCredentials".into()))?;
     let expiration = UNIX_EPOCH + Duration::from_millis(u64::try_from(role.expiration()).unwrap_or(0));
     Ok(Credentials::new_static(
@@ -262,32 +262,20 @@ async fn explain_failure(ctx: &ChainContext, profile: &str, error: Error) -> Err
     let path = cache.path.clone();
     let read = tokio::task::spawn_blocking(move || read_bounded(&path)).await;
     let Ok(bytes) = read else { return error };
-    let upstream = error.message().strip_prefix("sso: ").unwrap_or(error.message());
-    match token_state(bytes, SystemTime::now()) {
-        TokenState::Missing => Error::from_source(
-            ErrorCode::SourceFailed,
-            SourceName::Sso.as_str(),
-            format!(
-                "profile {profile}: no SSO token for {} is cached ({} does not exist): run `aws sso login \
-                 --profile {profile}`",
-                cache.label,
-                cache.path.display()
-            ),
-        ),
-        TokenState::ExpiredAt(at) => Error::from_source(
-            ErrorCode::SourceFailed,
-            SourceName::Sso.as_str(),
-            format!(
-                "profile {profile}: the SSO token for {} expired at {} and could not be renewed ({upstream}): \
-                 run `aws sso login --profile {profile}`",
-                cache.label,
-                describe_time(at, SystemTime::now())
-            ),
-        ),
-        TokenState::ValidUntil(_) | TokenState::Unreadable => {
-            Error::from_source(error.code(), SourceName::Sso.as_str(), format!("profile {profile}: {upstream}"))
+    let login = format!("run `aws sso login --profile {profile}`");
+    let detail = match token_state(bytes, SystemTime::now()) {
+        TokenState::Missing => {
+            format!("no SSO token for {} is cached ({} does not exist)", cache.label, cache.path.display())
         }
-    }
+        TokenState::ExpiredAt(at) => format!(
+            "the SSO token for {} expired at {} and could not be renewed ({})",
+            cache.label,
+            describe_time(at, SystemTime::now()),
+            error.detail()
+        ),
+        TokenState::ValidUntil(_) | TokenState::Unreadable => return error.with_profile(profile),
+    };
+    error.with_detail(detail).with_remedy(login).with_profile(profile)
 }
 
 #[cfg(test)]

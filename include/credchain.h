@@ -172,7 +172,8 @@ typedef struct credchain_credentials {
    Until when (Unix seconds) a copy of these credentials kept by the
    caller may be used without asking again: the start of the library's
    mandatory refresh window, from which the library itself would wait
-   for new credentials. 0 when the credentials never expire: a copy
+   for new credentials, and never later than one second before
+   `expiration` (a binding needs no margin of its own). 0 when the credentials never expire: a copy
    stays good until `credchain_generation_counter` moves. (ABI 1.0.)
    */
   int64_t reuse_until;

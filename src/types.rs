@@ -15,6 +15,25 @@ pub const CREDCHAIN_ABI_MAJOR: u32 = 1;
 /// `credchain_token_fingerprint` and `CREDCHAIN_UNSUPPORTED`).
 pub const CREDCHAIN_ABI_MINOR: u32 = 1;
 
+/// The core declares what each result code and log level means and its
+/// number (`ErrorCode`, `LogLevel`: the command prints the same numbers);
+/// the C enums below are those numbers as the header spells them, written
+/// out because cbindgen reads literals. This pairs each C name with its core
+/// value: a core value without a C name, or a C number that differs from the
+/// core's, does not compile.
+macro_rules! same_numbers {
+    ($c:ident from $core:ident { $($core_value:ident => $c_value:ident),* $(,)? }) => {
+        impl From<$core> for $c {
+            fn from(value: $core) -> Self {
+                match value {
+                    $($core::$core_value => $c::$c_value,)*
+                }
+            }
+        }
+        $(const _: () = assert!($c::$c_value as u32 == $core::$core_value as u32, stringify!($c_value));)*
+    };
+}
+
 /// Result of every fallible call. `CREDCHAIN_OK` is 0; the other numbers are
 /// stable and never reused.
 #[repr(u32)]
@@ -48,21 +67,17 @@ pub enum credchain_result {
     CREDCHAIN_UNSUPPORTED = 9,
 }
 
-impl From<ErrorCode> for credchain_result {
-    fn from(code: ErrorCode) -> Self {
-        match code {
-            ErrorCode::InvalidArgument => credchain_result::CREDCHAIN_INVALID_ARGUMENT,
-            ErrorCode::NoCredentials => credchain_result::CREDCHAIN_NO_CREDENTIALS,
-            ErrorCode::ProfileNotFound => credchain_result::CREDCHAIN_PROFILE_NOT_FOUND,
-            ErrorCode::PartialCredentials => credchain_result::CREDCHAIN_PARTIAL_CREDENTIALS,
-            ErrorCode::SourceFailed => credchain_result::CREDCHAIN_SOURCE_FAILED,
-            ErrorCode::Timeout => credchain_result::CREDCHAIN_TIMEOUT,
-            ErrorCode::Internal => credchain_result::CREDCHAIN_INTERNAL,
-            ErrorCode::InvalidConfig => credchain_result::CREDCHAIN_INVALID_CONFIG,
-            ErrorCode::Unsupported => credchain_result::CREDCHAIN_UNSUPPORTED,
-        }
-    }
-}
+same_numbers!(credchain_result from ErrorCode {
+    InvalidArgument => CREDCHAIN_INVALID_ARGUMENT,
+    NoCredentials => CREDCHAIN_NO_CREDENTIALS,
+    ProfileNotFound => CREDCHAIN_PROFILE_NOT_FOUND,
+    PartialCredentials => CREDCHAIN_PARTIAL_CREDENTIALS,
+    SourceFailed => CREDCHAIN_SOURCE_FAILED,
+    Timeout => CREDCHAIN_TIMEOUT,
+    Internal => CREDCHAIN_INTERNAL,
+    InvalidConfig => CREDCHAIN_INVALID_CONFIG,
+    Unsupported => CREDCHAIN_UNSUPPORTED,
+});
 
 /// Log message levels, most severe first.
 #[repr(u32)]
@@ -83,18 +98,14 @@ pub enum credchain_log_level {
     CREDCHAIN_LOG_TRACE = 5,
 }
 
-impl From<LogLevel> for credchain_log_level {
-    fn from(level: LogLevel) -> Self {
-        match level {
-            LogLevel::Off => credchain_log_level::CREDCHAIN_LOG_OFF,
-            LogLevel::Error => credchain_log_level::CREDCHAIN_LOG_ERROR,
-            LogLevel::Warn => credchain_log_level::CREDCHAIN_LOG_WARN,
-            LogLevel::Info => credchain_log_level::CREDCHAIN_LOG_INFO,
-            LogLevel::Debug => credchain_log_level::CREDCHAIN_LOG_DEBUG,
-            LogLevel::Trace => credchain_log_level::CREDCHAIN_LOG_TRACE,
-        }
-    }
-}
+same_numbers!(credchain_log_level from LogLevel {
+    Off => CREDCHAIN_LOG_OFF,
+    Error => CREDCHAIN_LOG_ERROR,
+    Warn => CREDCHAIN_LOG_WARN,
+    Info => CREDCHAIN_LOG_INFO,
+    Debug => CREDCHAIN_LOG_DEBUG,
+    Trace => CREDCHAIN_LOG_TRACE,
+});
 
 /// A set of AWS credentials. Read-only: the strings belong to the library
 /// and stay valid until the struct is passed to
@@ -119,7 +130,8 @@ pub struct credchain_credentials {
     /// Until when (Unix seconds) a copy of these credentials kept by the
     /// caller may be used without asking again: the start of the library's
     /// mandatory refresh window, from which the library itself would wait
-    /// for new credentials. 0 when the credentials never expire: a copy
+    /// for new credentials, and never later than one second before
+    /// `expiration` (a binding needs no margin of its own). 0 when the credentials never expire: a copy
     /// stays good until `credchain_generation_counter` moves. (ABI 1.0.)
     pub reuse_until: i64,
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the botocore/boto3 reference vectors for credchain's token module.
 
-The expected tokens hard-coded in src/token/tests.rs are NOT outputs of
+The expected tokens hard-coded in core/src/token/tests.rs are NOT outputs of
 credchain: they are what botocore's own `generate_db_auth_token` (RDS, Aurora)
 and the dsql client's `generate_db_connect_auth_token` /
 `generate_db_connect_admin_auth_token` return for the inputs below, with the
@@ -12,8 +12,8 @@ Usage (no network: creating a client and presigning never send a packet):
     AWS_EC2_METADATA_DISABLED=true python3 benches/token/gen_vectors.py > /tmp/vectors.rs
 
 then paste the two arrays between the `BEGIN GENERATED` / `END GENERATED`
-markers in src/token/tests.rs, or diff them to check that a newer botocore
-still agrees (`--check src/token/tests.rs` does the diff for you and exits 1
+markers in core/src/token/tests.rs, or diff them to check that a newer botocore
+still agrees (`--check core/src/token/tests.rs` does the diff for you and exits 1
 on any difference).
 
 Last run with botocore 1.43.11 (boto3 1.43.11), Python 3.

@@ -4,8 +4,14 @@ credential_process, and credchain_diagnose through ctypes against the CLI."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 from doctor_scenario import ACCESS_KEY, BIN, LIB, SECRET_KEY, Scenario
+
+HEADER = (Path(__file__).resolve().parents[2] / "include" / "credchain.h").read_text()
+# The ABI the library was built with, as its header declares it.
+ABI = ".".join(re.search(rf"#define CREDCHAIN_ABI_{part} (\d+)", HEADER)[1] for part in ("MAJOR", "MINOR"))
 
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKEN"
 
@@ -73,7 +79,7 @@ def assert_the_clis_report_and_the_copies(report: dict, cli_stdout: str) -> None
     """The C ABI's report is the command's, plus the one copy of the library
     this process loaded (the command is not a library: it has no such list)."""
     copies = report.pop("library_copies")
-    assert copies == [{"path": str(LIB), "version": report["credchain_version"], "abi": "1.0", "serving": True}]
+    assert copies == [{"path": str(LIB), "version": report["credchain_version"], "abi": ABI, "serving": True}]
     assert report == json.loads(cli_stdout)
 
 

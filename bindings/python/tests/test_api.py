@@ -264,16 +264,19 @@ def fake_library(monkeypatch: pytest.MonkeyPatch) -> ctypes.c_uint64:
     return generation
 
 
-def use_fetch(monkeypatch: pytest.MonkeyPatch, fetch: "FakeFetch", reuse_until: int = 0) -> None:
+def use_fetch(monkeypatch: pytest.MonkeyPatch, fetch: "FakeFetch", reuse_until: float = 0) -> None:
     """Answers the binding's fetches from `fetch`, with the library's
-    `reuse_until` (0: none, as for a library that leaves it to the expiry)."""
+    `reuse_until`: the one given, else what the library gives for expiring
+    credentials whose mandatory window is shorter than its margin, one
+    second before expiry (core/src/cache/snapshot.rs, `REUSE_MARGIN`)."""
 
     def fetch_with_reuse(profile: Optional[str]) -> Tuple[Credentials, float]:
         credentials = fetch(profile)
         # The expiry as given (fractional seconds): truncating it made the
         # "1.5 s left" case flaky when the clock's fraction was over half.
         expiration = credentials.expiration.timestamp() if credentials.expiration else 0.0
-        return credentials, _api.reuse_deadline(expiration, reuse_until)
+        library_reuse_until = reuse_until or (expiration - 1.0 if expiration else 0.0)
+        return credentials, _api.reuse_deadline(library_reuse_until)
 
     monkeypatch.setattr(_api, "fetch_with_reuse", fetch_with_reuse)
 

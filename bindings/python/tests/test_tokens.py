@@ -51,12 +51,12 @@ def test_dsql_token_equals_boto3(home: Path, case) -> None:
 
 
 def test_rust_vectors_still_agree_with_this_botocore() -> None:
-    """src/token/tests.rs hard-codes botocore's tokens; they must still be
+    """core/src/token/tests.rs hard-codes botocore's tokens; they must still be
     what the installed botocore produces. In a fresh interpreter: botocore
     picks its signer (awscrt or its own) once, at import."""
     root = Path(__file__).resolve().parents[3]
     check = subprocess.run([sys.executable, str(root / "benches" / "token" / "gen_vectors.py"), "--check",
-                            str(root / "src" / "token" / "tests.rs")],
+                            str(root / "core" / "src" / "token" / "tests.rs")],
                            env={**os.environ, "AWS_EC2_METADATA_DISABLED": "true"}, capture_output=True, text=True,
                            timeout=120)
     assert check.returncode == 0, check.stderr
@@ -116,3 +116,15 @@ def test_bad_arguments_raise_the_exact_errors() -> None:
         credchain.rds_auth_token("db\x00x", 5432, "app", region="us-east-1")
     with pytest.raises(TypeError, match="signing_time must be an int"):
         credchain.dsql_auth_token("x.dsql.us-east-1.on.aws", signing_time=1.5)
+
+
+def test_a_token_fingerprint_is_the_start_of_its_sha256() -> None:
+    import hashlib
+
+    token = "db.example.us-east-1.rds.amazonaws.com:5432/?Action=connect&DBUser=app&X-Amz-Signature=00"
+    assert credchain.token_fingerprint(token) == "tok-" + hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def test_a_fingerprint_of_nothing_is_refused() -> None:
+    with pytest.raises(credchain.InvalidArgumentError, match="^token is empty$"):
+        credchain.token_fingerprint("")

@@ -23,6 +23,10 @@ pub struct Snapshot {
     attachment: Attachment,
 }
 
+/// How close to expiry a copy of credentials kept outside the library is
+/// never handed out: a caller needs a moment to use them.
+pub const REUSE_MARGIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Snapshot {
     /// Freezes `credentials` into a snapshot fetched at `fetched_at`.
     pub fn new(credentials: Credentials, fetched_at: SystemTime) -> Self {
@@ -60,11 +64,16 @@ impl Snapshot {
     /// library wait for new credentials (or get the refresh's error). `None`
     /// for credentials that never expire: a copy of those stays good until
     /// the generation counter moves.
+    ///
+    /// Never later than [`REUSE_MARGIN`] before expiry, even for credentials
+    /// so short-lived that their mandatory window is smaller: the margin
+    /// lives here, once, rather than in each binding.
     pub fn reuse_until(&self) -> Option<SystemTime> {
         let expires = self.expiration()?;
         let lifetime = expires.duration_since(self.fetched_at).unwrap_or_default();
         let (_, mandatory) = windows(lifetime);
-        Some(expires - mandatory)
+        let floor = expires.checked_sub(REUSE_MARGIN).unwrap_or(SystemTime::UNIX_EPOCH);
+        Some((expires - mandatory).min(floor))
     }
 
     /// The source name.
@@ -191,6 +200,17 @@ mod tests {
         // One hour: botocore's 10-minute mandatory window.
         assert_eq!(snapshot.reuse_until(), Some(fetched + hour - std::time::Duration::from_secs(600)));
         assert_eq!(sample().reuse_until(), None, "static credentials: until the generation moves");
+    }
+
+    #[test]
+    fn a_copy_is_never_reused_within_the_margin_of_expiry() {
+        let fetched = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        // Five seconds of life: the mandatory window (a sixth, 833 ms) is
+        // smaller than the margin, which wins.
+        let short = Credentials::new_static(SourceName::AssumeRole, "A", "B")
+            .with_expiration(Some(fetched + std::time::Duration::from_secs(5)));
+        let snapshot = Snapshot::new(short, fetched);
+        assert_eq!(snapshot.reuse_until(), Some(fetched + std::time::Duration::from_secs(4)));
     }
 
     #[test]

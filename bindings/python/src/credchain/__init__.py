@@ -19,7 +19,6 @@ set, else the copy bundled with this package.
 from __future__ import annotations
 
 from ._api import (
-    EXPIRY_MARGIN_SECONDS,
     generation,
     get_credentials,
     invalidate,
@@ -43,12 +42,11 @@ from ._errors import (
     SourceFailedError,
 )
 from ._ffi import library_path
-from ._strings import diagnose, dsql_auth_token, rds_auth_token
+from ._strings import diagnose, dsql_auth_token, rds_auth_token, token_fingerprint
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "EXPIRY_MARGIN_SECONDS",
     "CredchainError",
     "CredchainTimeoutError",
     "Credentials",
@@ -66,6 +64,7 @@ __all__ = [
     "credential_provider",
     "diagnose",
     "dsql_auth_token",
+    "token_fingerprint",
     "generation",
     "get_credentials",
     "invalidate",

@@ -14,11 +14,6 @@ from . import _ffi, _logging
 from ._credentials import Credentials
 from ._errors import ErrorCode, InternalError, InvalidArgumentError, error_for
 
-#: Cached snapshots are not reused within this many seconds of their expiry
-#: (a floor: the library's ``reuse_until``, the start of its mandatory
-#: refresh window, normally comes much earlier).
-EXPIRY_MARGIN_SECONDS = 1.0
-
 # profile (None = the default selection) -> (generation read before the fetch,
 # credentials, time.time() deadline after which the entry is not reused).
 # Single dict reads and writes are atomic, so the hot path takes no lock: an
@@ -136,21 +131,16 @@ def fetch_with_reuse(profile: Optional[str]) -> Tuple[Credentials, float]:
         source=source or "",
         account_id=account_id,
     )
-    return credentials, reuse_deadline(expiration, reuse_until)
+    return credentials, reuse_deadline(reuse_until)
 
 
-def reuse_deadline(expiration: float, reuse_until: float) -> float:
+def reuse_deadline(reuse_until: float) -> float:
     """Until when a copy may be reused: the library's ``reuse_until`` (the
     start of its mandatory refresh window, where a C caller would wait for
-    new credentials or get the refresh's error), never later than
-    EXPIRY_MARGIN_SECONDS before expiry; for credentials that never expire,
-    until the generation counter moves."""
-    deadline = math.inf
-    if reuse_until:
-        deadline = float(reuse_until)
-    if expiration:
-        deadline = min(deadline, expiration - EXPIRY_MARGIN_SECONDS)
-    return deadline
+    new credentials or get the refresh's error, and never closer than a
+    second to expiry: the library keeps that margin); for credentials that
+    never expire (``reuse_until`` 0), until the generation counter moves."""
+    return float(reuse_until) if reuse_until else math.inf
 
 
 def get_credentials(profile: Optional[str] = None) -> Credentials:

@@ -19,7 +19,7 @@ from typing import List, Optional
 #: CREDCHAIN_ABI_MINOR in credchain.h): a library of another major has other
 #: signatures and is refused at load.
 ABI_MAJOR = 1
-ABI_MINOR = 0
+ABI_MINOR = 1
 
 # credchain_log_level
 LOG_OFF = 0
@@ -133,6 +133,8 @@ def _declare(lib: ctypes.CDLL) -> None:
         out_string, ctypes.POINTER(CErrorPtr),
     ]
     lib.credchain_dsql_auth_token.restype = u32
+    lib.credchain_token_fingerprint.argtypes = [ctypes.c_char_p, out_string, ctypes.POINTER(CErrorPtr)]
+    lib.credchain_token_fingerprint.restype = u32
     lib.credchain_diagnose.argtypes = [ctypes.c_char_p, out_string, ctypes.POINTER(CErrorPtr)]
     lib.credchain_diagnose.restype = u32
     lib.credchain_string_free.argtypes = [ctypes.c_void_p]

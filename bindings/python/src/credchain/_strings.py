@@ -82,6 +82,14 @@ def dsql_auth_token(hostname: str, region: Optional[str] = None, admin: bool = F
     return _call_for_string(lambda out, err: library().cdll.credchain_dsql_auth_token(*args, out, err))
 
 
+def token_fingerprint(token: str) -> str:
+    """A short name for ``token`` to log in its place: ``"tok-"`` and 16
+    hexadecimal digits of its SHA-256, the same in every language of the
+    process, and useless for recovering the token."""
+    encoded = _encode_text("token", token, True)
+    return _call_for_string(lambda out, err: library().cdll.credchain_token_fingerprint(encoded, out, err))
+
+
 def diagnose(profile: Optional[str] = None) -> Dict[str, Any]:
     """The doctor's report (``credchain doctor --json``) as a dict: every
     source's status, the winner, expiry and refresh, and the pitfalls found.

@@ -27,13 +27,6 @@ import java.util.logging.Logger;
  * copies the strings out, frees the native snapshot at once and caches the copy.
  */
 public final class CredChain {
-  /**
-   * Cached credentials are never reused within this margin of their expiry: a floor, for a
-   * library that would give a {@code reuse_until} later than that (the library's {@code
-   * reuse_until} normally comes minutes earlier).
-   */
-  static final long EXPIRY_MARGIN_MILLIS = 1000;
-
   /** The key under which the ambient default profile (a {@code null} profile) is cached. */
   private static final Object DEFAULT_PROFILE = new Object();
 
@@ -56,26 +49,20 @@ public final class CredChain {
     Entry(long generation, Credentials credentials, long reuseUntilEpochSeconds) {
       this.generation = generation;
       this.credentials = credentials;
-      this.reuseUntilMillis = reuseDeadlineMillis(credentials.expirationEpochSeconds(),
-          reuseUntilEpochSeconds);
+      this.reuseUntilMillis = reuseDeadlineMillis(reuseUntilEpochSeconds);
     }
   }
 
   /**
    * Until when (epoch millis, exclusive) a copy of credentials may be handed out without asking
-   * the library: the library's {@code reuse_until} when it gives one, never later than {@value
-   * #EXPIRY_MARGIN_MILLIS} ms before expiry; {@code Long.MAX_VALUE} (until the generation moves)
-   * for credentials that never expire.
+   * the library: the library's {@code reuse_until} (which the library keeps at least a second
+   * before expiry: the margin lives there, not here); {@code Long.MAX_VALUE} (until the
+   * generation moves) for credentials that never expire.
    *
-   * @param expirationEpochSeconds {@code credchain_credentials.expiration}, 0 for never
    * @param reuseUntilEpochSeconds {@code credchain_credentials.reuse_until}, 0 for none
    */
-  static long reuseDeadlineMillis(long expirationEpochSeconds, long reuseUntilEpochSeconds) {
-    long deadline = reuseUntilEpochSeconds != 0 ? reuseUntilEpochSeconds * 1000 : Long.MAX_VALUE;
-    if (expirationEpochSeconds != 0) {
-      deadline = Math.min(deadline, expirationEpochSeconds * 1000 - EXPIRY_MARGIN_MILLIS);
-    }
-    return deadline;
+  static long reuseDeadlineMillis(long reuseUntilEpochSeconds) {
+    return reuseUntilEpochSeconds != 0 ? reuseUntilEpochSeconds * 1000 : Long.MAX_VALUE;
   }
 
   /**
@@ -297,6 +284,25 @@ public final class CredChain {
     int rc = CredChainNative.credchain_dsql_auth_token(cProfile, cHostname, cRegion, admin,
         signingTime, token, err);
     return CredChainNative.takeString("credchain_dsql_auth_token", rc, token, err);
+  }
+
+  /**
+   * A short name for {@code token} to log in its place: {@code "tok-"} and 16 hexadecimal digits
+   * of its SHA-256, the same from C and Python, and useless for recovering the token. The C
+   * function {@code credchain_token_fingerprint} (ABI 1.1).
+   *
+   * @param token an RDS or DSQL token (or any secret string)
+   * @return the fingerprint
+   * @throws CredChainException on failure; a bad string is {@link
+   *     CredChainException.Code#INVALID_ARGUMENT}, thrown without calling the library
+   */
+  public static String tokenFingerprint(String token) {
+    byte[] cToken = CStrings.encodeRequired("token", token);
+    CredChainNative.ensureLoaded();
+    PointerByReference fingerprint = new PointerByReference();
+    PointerByReference err = new PointerByReference();
+    int rc = CredChainNative.credchain_token_fingerprint(cToken, fingerprint, err);
+    return CredChainNative.takeString("credchain_token_fingerprint", rc, fingerprint, err);
   }
 
   // ---- diagnosis --------------------------------------------------------------------------------

@@ -66,6 +66,9 @@ final class CredChainNative {
   static native int credchain_dsql_auth_token(byte[] profile, byte[] hostname, byte[] region,
       boolean admin, long signingTime, PointerByReference token, PointerByReference error);
 
+  static native int credchain_token_fingerprint(byte[] token, PointerByReference fingerprint,
+      PointerByReference error);
+
   /**
    * {@code credchain_credentials}; only read, never written or allocated from Java. The struct
    * only ever grows at its end; the ABI check at load guarantees a library at least as new as

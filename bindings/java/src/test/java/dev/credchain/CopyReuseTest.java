@@ -21,7 +21,7 @@ class CopyReuseTest {
     // An hour-long session; the library's mandatory window is its last 10 minutes.
     long expiration = FETCHED + HOUR;
     long reuseUntil = expiration - 600;
-    long deadline = CredChain.reuseDeadlineMillis(expiration, reuseUntil);
+    long deadline = CredChain.reuseDeadlineMillis(reuseUntil);
     assertEquals(reuseUntil * 1000, deadline);
     assertTrue(CredChain.reusable(7, deadline, 7, () -> FETCHED * 1000));
     assertTrue(CredChain.reusable(7, deadline, 7, () -> reuseUntil * 1000 - 1));
@@ -32,15 +32,15 @@ class CopyReuseTest {
 
   @Test
   void aCopyIsNotReusedOnceTheGenerationMoved() {
-    long deadline = CredChain.reuseDeadlineMillis(FETCHED + HOUR, FETCHED + HOUR - 600);
+    long deadline = CredChain.reuseDeadlineMillis(FETCHED + HOUR - 600);
     assertFalse(CredChain.reusable(7, deadline, 8, () -> FETCHED * 1000));
-    long never = CredChain.reuseDeadlineMillis(0, 0);
+    long never = CredChain.reuseDeadlineMillis(0);
     assertFalse(CredChain.reusable(7, never, 8, () -> FETCHED * 1000));
   }
 
   @Test
   void credentialsThatNeverExpireAreReusedUntilTheGenerationMovesWithoutReadingTheClock() {
-    long deadline = CredChain.reuseDeadlineMillis(0, 0);
+    long deadline = CredChain.reuseDeadlineMillis(0);
     assertEquals(Long.MAX_VALUE, deadline);
     AtomicInteger clockReads = new AtomicInteger();
     assertTrue(CredChain.reusable(7, deadline, 7, () -> {
@@ -51,15 +51,10 @@ class CopyReuseTest {
   }
 
   @Test
-  void theExpiryMarginStaysAFloor() {
-    // A reuse_until at (or past) expiry is capped 1 s before expiry, as the Python binding does.
+  void theBindingKeepsNoMarginOfItsOwn() {
+    // The library's reuse_until already stops a second before expiry
+    // (core/src/cache/snapshot.rs): the binding takes it as it is, as the Python binding does.
     long expiration = FETCHED + HOUR;
-    assertEquals(expiration * 1000 - CredChain.EXPIRY_MARGIN_MILLIS,
-        CredChain.reuseDeadlineMillis(expiration, expiration));
-    assertEquals(expiration * 1000 - CredChain.EXPIRY_MARGIN_MILLIS,
-        CredChain.reuseDeadlineMillis(expiration, expiration + 60));
-    // Expiring credentials without a reuse_until (not something the library gives): expiry margin.
-    assertEquals(expiration * 1000 - CredChain.EXPIRY_MARGIN_MILLIS,
-        CredChain.reuseDeadlineMillis(expiration, 0));
+    assertEquals((expiration - 1) * 1000, CredChain.reuseDeadlineMillis(expiration - 1));
   }
 }

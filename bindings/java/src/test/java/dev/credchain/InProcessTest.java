@@ -57,6 +57,19 @@ class InProcessTest {
   }
 
   @Test
+  void aTokenFingerprintIsTheStartOfItsSha256() throws Exception {
+    String token = "db.example.us-east-1.rds.amazonaws.com:5432/?Action=connect&X-Amz-Signature=00";
+    byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+        .digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    StringBuilder hex = new StringBuilder("tok-");
+    for (int i = 0; i < 8; i++) {
+      hex.append(String.format("%02x", digest[i]));
+    }
+    assertEquals(hex.toString(), CredChain.tokenFingerprint(token));
+    invalid(() -> CredChain.tokenFingerprint(null), "token must not be null");
+  }
+
+  @Test
   void tokenAndDiagnoseArgumentsAreCheckedBeforeTheLibrary() {
     String host = "mydb.c1a2b3c4d5e6.us-east-1.rds.amazonaws.com";
     for (int port : new int[] {0, -1, 65536, Integer.MIN_VALUE}) {
@@ -107,12 +120,13 @@ class InProcessTest {
   @Test
   void codesMirrorTheCNumbers() {
     String[] names = {"OK", "INVALID_ARGUMENT", "NO_CREDENTIALS", "PROFILE_NOT_FOUND",
-        "PARTIAL_CREDENTIALS", "SOURCE_FAILED", "TIMEOUT", "INTERNAL", "INVALID_CONFIG"};
+        "PARTIAL_CREDENTIALS", "SOURCE_FAILED", "TIMEOUT", "INTERNAL", "INVALID_CONFIG",
+        "UNSUPPORTED"};
     for (int i = 0; i < names.length; i++) {
       assertEquals(names[i], CredChainException.Code.fromNative(i).name());
       assertEquals(i, CredChainException.Code.valueOf(names[i]).value());
     }
-    assertSame(CredChainException.Code.UNKNOWN, CredChainException.Code.fromNative(9));
+    assertSame(CredChainException.Code.UNKNOWN, CredChainException.Code.fromNative(10));
     assertSame(CredChainException.Code.UNKNOWN, CredChainException.Code.fromNative(-1));
     CredChainException future = new CredChainException(42, "new failure", "sso", null);
     assertEquals(CredChainException.Code.UNKNOWN, future.code());

@@ -14,6 +14,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["package"]["version"]
+_HEADER = (ROOT / "include" / "credchain.h").read_text()
+ABI_MAJOR, ABI_MINOR = (re.search(rf"#define CREDCHAIN_ABI_{part} (\d+)", _HEADER)[1] for part in ("MAJOR", "MINOR"))
+#: The installed library's file name: its SONAME's major, the ABI minor and
+#: the package's patch (scripts/install).
+LIBRARY_FILE = f"libcredchain.so.{ABI_MAJOR}.{ABI_MINOR}.{VERSION.split('.')[2]}"
 MAX_GLIBC = (2, 17)
 WHEEL = f"credchain-{VERSION}-cp39-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
 SDIST = f"credchain-{VERSION}.tar.gz"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from release_build import JARS, ROOT, SDIST, TARBALL, TARBALL_TOP, WHEEL, Release, assert_glibc_floor, say, \
+from release_build import JARS, LIBRARY_FILE, ROOT, SDIST, TARBALL, TARBALL_TOP, WHEEL, Release, assert_glibc_floor, say, \
     static_home
 
 JAVA_SKIPPED = bool(os.environ.get("SKIP_JAVA"))
@@ -41,7 +41,7 @@ def test_outdir_holds_what_is_shipped_and_its_checksums(release: Release, capsys
 
 def library_in_tarball(release: Release) -> bytes:
     with tarfile.open(release.tarball) as tar:
-        member = tar.extractfile(f"{TARBALL_TOP}/lib/libcredchain.so.1.0.0")
+        member = tar.extractfile(f"{TARBALL_TOP}/lib/{LIBRARY_FILE}")
         assert member is not None
         return member.read()
 

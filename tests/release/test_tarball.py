@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from release_build import ROOT, TARBALL, TARBALL_TOP, VERSION, Release, assert_glibc_floor, say, static_home
+from release_build import (ABI_MAJOR, LIBRARY_FILE, ROOT, TARBALL, TARBALL_TOP, VERSION, Release, assert_glibc_floor,
+                           say, static_home)
 
 CONSUMER = ROOT / "tests" / "install" / "consumer.c"
 CMAKE_PROJECT = ROOT / "tests" / "install" / "cmake"
-SONAME = "libcredchain.so.1"
-LIBRARY_FILE = "libcredchain.so.1.0.0"
+SONAME = f"libcredchain.so.{ABI_MAJOR}"
 KEY_ID = "AKIDTARBALLSTATIC"
 
 

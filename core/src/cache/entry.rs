@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use arc_swap::ArcSwap;
 use tokio::sync::Notify;
 
 use super::bump_generation;
@@ -13,12 +12,12 @@ use super::context::Context;
 use super::flight::Flight;
 use super::refresher::{next_step, static_inputs_changed, Next};
 use super::snapshot::Snapshot;
-use super::state::{Failure, State};
+use super::state::{invalidate, store_unless_invalidated, Failure, State};
 use super::timing::{backoff, schedule, Schedule};
 use crate::chain::{Environment, Fingerprint};
 use crate::support::block::{self, Abandoned};
 use crate::support::log;
-use crate::support::sync::Mutex;
+use crate::support::sync::{Mutex, SwapCell};
 use crate::types::credentials::{describe_time, human_duration, mask_access_key};
 use crate::types::error::{Error, ErrorCode, Result};
 use crate::types::text::escape_name;
@@ -32,15 +31,12 @@ pub struct Entry {
     pub profile: Option<String>,
     /// The settings, runtime, resolver and clock it works with.
     context: Arc<Context>,
-    state: ArcSwap<State>,
+    state: SwapCell<State>,
     flight: Mutex<Option<Arc<Flight>>>,
     /// Wakes the refresher when the state changes.
     pub changed: Notify,
     /// The runtime epoch in which this entry's refresher runs (0: none).
     refresher_epoch: AtomicU64,
-    /// Bumped by `invalidate`, so a fetch started before it cannot
-    /// overwrite the emptied state.
-    invalidations: AtomicU64,
     /// Whether the cache holds this entry (and so runs its refresher); a
     /// pending entry for a new name is not held until it names something.
     registered: AtomicBool,
@@ -52,11 +48,10 @@ impl Entry {
         Entry {
             profile,
             context,
-            state: ArcSwap::from_pointee(State::default()),
+            state: SwapCell::new(State::default()),
             flight: Mutex::new(None),
             changed: Notify::new(),
             refresher_epoch: AtomicU64::new(0),
-            invalidations: AtomicU64::new(0),
             registered: AtomicBool::new(registered),
         }
     }
@@ -81,6 +76,7 @@ impl Entry {
                 schedule: state.schedule,
                 inputs: state.inputs.clone(),
                 failure: None,
+                invalidations: state.invalidations,
             }));
         }
         carried
@@ -212,15 +208,13 @@ impl Entry {
     /// Resolves the chain, stores the outcome, and lands the flight.
     async fn run_fetch(self: Arc<Self>, flight: Arc<Flight>, environment: Arc<Environment>) {
         let mut landing = Landing { entry: &self, flight: &flight, landed: false };
-        let invalidations = self.invalidations.load(Ordering::Acquire);
+        let invalidations = self.state.load().invalidations;
         let resolution = self.context.resolver.clone().resolve(self.profile.clone(), environment).await;
         let result = match resolution.outcome {
             Ok(credentials) => Ok(Arc::new(Snapshot::new(credentials, self.context.clock.now()))),
             Err(error) => Err(error),
         };
-        if self.invalidations.load(Ordering::Acquire) == invalidations {
-            self.store(&result, resolution.inputs);
-        }
+        self.store(&result, resolution.inputs, invalidations);
         landing.land(result);
     }
 
@@ -233,22 +227,24 @@ impl Entry {
         }
     }
 
-    /// Replaces the state after a fetch. The generation moves only after the
-    /// new state is visible: a binding that sees the new generation must
-    /// also get the new snapshot, or it would cache the old one under it.
-    fn store(&self, result: &Result<Arc<Snapshot>>, inputs: Fingerprint) {
-        let previous = self.state.load_full();
-        let next = match result {
-            Ok(snapshot) => self.succeeded(&previous, snapshot, inputs),
-            Err(error) => self.failed(&previous, error, inputs),
+    /// Replaces the state after a fetch that began when the entry had had
+    /// `invalidations` invalidations; an outcome fetched before a later
+    /// invalidation is dropped. The generation moves only after the new
+    /// state is visible: a binding that sees the new generation must also
+    /// get the new snapshot, or it would cache the old one under it.
+    fn store(&self, result: &Result<Arc<Snapshot>>, inputs: Fingerprint, invalidations: u64) {
+        let next = |previous: &State| match result {
+            Ok(snapshot) => self.succeeded(previous, snapshot, inputs.clone()),
+            Err(error) => self.failed(previous, error, inputs.clone()),
+        };
+        let Some((previous, next)) = store_unless_invalidated(&self.state, invalidations, next) else {
+            return;
         };
         let snapshot_changed = match (&previous.snapshot, &next.snapshot) {
             (Some(old), Some(new)) => !Arc::ptr_eq(old, new),
             (None, None) => false,
             _ => true,
         };
-        let next = Arc::new(next);
-        self.state.store(next.clone());
         if snapshot_changed {
             bump_generation();
         }
@@ -272,7 +268,13 @@ impl Entry {
             Some(old) if old.credentials().same_as(snapshot.credentials()) => old.clone(),
             _ => snapshot.clone(),
         };
-        State { snapshot: Some(snapshot), schedule, inputs: Some(inputs), failure: None }
+        State {
+            snapshot: Some(snapshot),
+            schedule,
+            inputs: Some(inputs),
+            failure: None,
+            invalidations: previous.invalidations,
+        }
     }
 
     fn failed(&self, previous: &State, error: &Error, inputs: Fingerprint) -> State {
@@ -305,6 +307,7 @@ impl Entry {
                 retry_after: self.context.clock.instant() + delay,
                 attempts,
             }),
+            invalidations: previous.invalidations,
         }
     }
 
@@ -323,9 +326,8 @@ impl Entry {
 
     /// Drops the snapshot so the next call fetches anew.
     pub fn invalidate(&self) {
-        self.invalidations.fetch_add(1, Ordering::AcqRel);
+        invalidate(&self.state);
         *self.flight.lock() = None;
-        self.state.store(Arc::new(State::default()));
         bump_generation();
         self.changed.notify_waiters();
         log::info(format_args!("invalidated the credentials of profile {}", self.display_name()));

@@ -90,6 +90,7 @@ mod tests {
             schedule: Some(schedule(fetched, fetched + lifetime, 0.0)),
             inputs: None,
             failure: None,
+            invalidations: 0,
         }
     }
 

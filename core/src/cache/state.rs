@@ -8,7 +8,45 @@ use super::snapshot::Snapshot;
 use super::timing::Schedule;
 use crate::chain::environment::Environment;
 use crate::chain::Fingerprint;
+use crate::support::sync::SwapCell;
 use crate::types::error::{Error, ErrorCode};
+
+/// Replaces the state in `cell` with `next(previous)`, unless an
+/// invalidation landed since the caller read `seen` (the state's
+/// `invalidations` when its fetch started): a fetch begun before an
+/// invalidation must not bring back the credentials a driver just dropped.
+/// The check and the store are one compare-and-swap, retried when another
+/// writer got in between. Returns the replaced and the new state when it
+/// stored.
+pub fn store_unless_invalidated(
+    cell: &SwapCell<State>,
+    seen: u64,
+    mut next: impl FnMut(&State) -> State,
+) -> Option<(Arc<State>, Arc<State>)> {
+    let mut previous = cell.load_full();
+    loop {
+        if previous.invalidations != seen {
+            return None;
+        }
+        let replacement = Arc::new(State { invalidations: seen, ..next(&previous) });
+        if cell.compare_and_swap(&previous, replacement.clone()) {
+            return Some((previous, replacement));
+        }
+        previous = cell.load_full();
+    }
+}
+
+/// Empties the state in `cell`, counting the invalidation, in one swap.
+pub fn invalidate(cell: &SwapCell<State>) {
+    let mut current = cell.load_full();
+    loop {
+        let emptied = Arc::new(State { invalidations: current.invalidations + 1, ..State::default() });
+        if cell.compare_and_swap(&current, emptied) {
+            return;
+        }
+        current = cell.load_full();
+    }
+}
 
 /// The last failed attempt.
 #[derive(Clone, Debug)]
@@ -32,6 +70,10 @@ pub struct State {
     pub inputs: Option<Fingerprint>,
     /// The last failure since the last success.
     pub failure: Option<Failure>,
+    /// How many invalidations the entry has had. Kept in the state itself,
+    /// so that "no invalidation since the fetch started" and "store the
+    /// fetch's outcome" are one compare-and-swap ([`store_unless_invalidated`]).
+    pub invalidations: u64,
 }
 
 impl State {
@@ -77,5 +119,44 @@ impl State {
                 ErrorCode::NoCredentials | ErrorCode::SourceFailed | ErrorCode::Timeout | ErrorCode::PartialCredentials
             )
         })
+    }
+}
+
+#[cfg(all(test, credchain_loom))]
+mod loom_tests {
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::types::credentials::Credentials;
+    use crate::types::source::SourceName;
+
+    fn fetched() -> State {
+        let credentials = Credentials::new_static(SourceName::CustomProcess, "AKIDFETCHED", "secret");
+        State { snapshot: Some(Arc::new(Snapshot::new(credentials, SystemTime::UNIX_EPOCH))), ..State::default() }
+    }
+
+    /// A fetch that started before an invalidation never overwrites it: at
+    /// the end, the fetched credentials are there only if the fetch began
+    /// after the invalidation. (Before the counter moved into the state, a
+    /// check of the counter followed by a separate store let an
+    /// invalidation land in between and be overwritten.)
+    #[test]
+    fn loom_a_fetch_begun_before_an_invalidation_never_overwrites_it() {
+        loom::model(|| {
+            let cell = Arc::new(SwapCell::new(State::default()));
+            let fetcher = {
+                let cell = cell.clone();
+                loom::thread::spawn(move || {
+                    let seen = cell.load().invalidations;
+                    let stored = store_unless_invalidated(&cell, seen, |_| fetched()).is_some();
+                    (seen, stored)
+                })
+            };
+            invalidate(&cell);
+            let (seen, stored) = fetcher.join().unwrap();
+            let end = cell.load_full();
+            assert_eq!(end.snapshot.is_some(), stored && seen == 1, "seen {seen}, stored {stored}");
+            assert_eq!(end.invalidations, 1);
+        });
     }
 }

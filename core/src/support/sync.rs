@@ -1,4 +1,4 @@
-//! The library's locks, and the concurrency primitives of the two hand-offs
+//! The library's locks, and the concurrency primitives of the hand-offs
 //! that loom model-checks.
 //!
 //! Every lock is std's (a futex word and nothing else), behind
@@ -10,8 +10,10 @@
 //! std's lock keeps all its state in the lock itself, and a forked child
 //! only ever uses locks of its own instance.
 //!
-//! The lock-free retirement of C views (`ffi/view.rs`) and the single
-//! flight (`cache/flight.rs`) take their atomics and lock from here; under
+//! The lock-free retirement of C views (the C ABI crate's `view.rs`), the
+//! single flight (`cache/flight.rs`) and the cache entry's state cell
+//! (`SwapCell`, with `cache/state.rs`'s invalidation protocol) take their
+//! atomics and locks from here; under
 //! `RUSTFLAGS="--cfg credchain_loom"` they are loom's, so that `cargo test
 //! --lib loom` explores the interleavings of the very code that ships
 //! (`scripts/loom`).
@@ -86,4 +88,94 @@ pub(crate) use std_locks::Mutex;
 #[cfg(credchain_loom)]
 mod loom_model {
     mutex_over!(loom::sync);
+}
+
+/// A shared value replaced as a whole: readers load it without a lock,
+/// writers swap it or compare-and-swap it. arc-swap's `ArcSwap` normally;
+/// under loom a lock around an `Arc` with the same semantics, so that the
+/// protocols built on it (the cache entry's invalidation) are model-checked.
+pub(crate) use swap_cell::SwapCell;
+
+#[cfg(not(credchain_loom))]
+mod swap_cell {
+    use std::sync::Arc;
+
+    use arc_swap::ArcSwap;
+
+    /// See the re-export.
+    #[derive(Debug)]
+    pub(crate) struct SwapCell<T>(ArcSwap<T>);
+
+    impl<T> SwapCell<T> {
+        /// A cell holding `value`.
+        pub(crate) fn new(value: T) -> Self {
+            SwapCell(ArcSwap::from_pointee(value))
+        }
+
+        /// The current value, without a lock or a reference-count write.
+        pub(crate) fn load(&self) -> arc_swap::Guard<Arc<T>> {
+            self.0.load()
+        }
+
+        /// The current value, as an `Arc` of its own.
+        pub(crate) fn load_full(&self) -> Arc<T> {
+            self.0.load_full()
+        }
+
+        /// Replaces the value.
+        pub(crate) fn store(&self, value: Arc<T>) {
+            self.0.store(value)
+        }
+
+        /// Replaces the value with `next` if it is still `current` (the same
+        /// `Arc`); true when it was replaced.
+        pub(crate) fn compare_and_swap(&self, current: &Arc<T>, next: Arc<T>) -> bool {
+            let previous = self.0.compare_and_swap(current, next);
+            Arc::ptr_eq(&*previous, current)
+        }
+    }
+}
+
+#[cfg(credchain_loom)]
+mod swap_cell {
+    use std::sync::Arc;
+
+    use super::loom_model::Mutex;
+
+    /// See the re-export.
+    #[derive(Debug)]
+    pub(crate) struct SwapCell<T>(Mutex<Arc<T>>);
+
+    impl<T> SwapCell<T> {
+        /// A cell holding `value`.
+        pub(crate) fn new(value: T) -> Self {
+            SwapCell(Mutex::new(Arc::new(value)))
+        }
+
+        /// The current value.
+        pub(crate) fn load(&self) -> Arc<T> {
+            self.0.lock().clone()
+        }
+
+        /// The current value, as an `Arc` of its own.
+        pub(crate) fn load_full(&self) -> Arc<T> {
+            self.0.lock().clone()
+        }
+
+        /// Replaces the value.
+        pub(crate) fn store(&self, value: Arc<T>) {
+            *self.0.lock() = value;
+        }
+
+        /// Replaces the value with `next` if it is still `current`.
+        pub(crate) fn compare_and_swap(&self, current: &Arc<T>, next: Arc<T>) -> bool {
+            let mut held = self.0.lock();
+            if Arc::ptr_eq(&held, current) {
+                *held = next;
+                true
+            } else {
+                false
+            }
+        }
+    }
 }

@@ -104,6 +104,23 @@ fn config_file_keys() {
     assert_credentials(&s.get(Some("dev")), "config-file", "AKIDCONFIG", "config-secret", Some("cfg-token"));
 }
 
+/// A credentials file that is there but cannot be opened is an error naming
+/// it, not an absent file: the config file's keys must not answer instead.
+#[test]
+fn a_credentials_file_that_cannot_be_opened_is_an_error_not_absent() {
+    let mut s = Scenario::new();
+    s.config("[default]\naws_access_key_id = AKIDCONFIG\naws_secret_access_key = c\n");
+    let looping = s.file("looping", "");
+    std::fs::remove_file(&looping).unwrap();
+    std::os::unix::fs::symlink(&looping, &looping).unwrap();
+    s.env("AWS_SHARED_CREDENTIALS_FILE", looping.to_str().unwrap());
+    assert_error(
+        &s.get(None),
+        "invalid-config",
+        &format!("{} cannot be opened (Too many levels of symbolic links (os error 40))", looping.display()),
+    );
+}
+
 #[test]
 fn alternate_config_file_location() {
     let mut s = Scenario::new();

@@ -51,6 +51,11 @@ DEVIATIONS: dict[str, tuple[str, str]] = {
         "botocore skips any path that is not a regular file as if it were absent, so a misplaced directory "
         "(or a FIFO, a device) silently changes which credentials are used; credchain says so at once",
     ),
+    "symbolic-link loop as the credentials file": (
+        "fails with INVALID_CONFIG naming the path, which cannot be opened",
+        "botocore takes a path it cannot open for a missing file (os.path.isfile is false), so another "
+        "source's keys answer without a word; credchain says so, as it does for a directory",
+    ),
     "directory as the config file": (
         "fails with INVALID_CONFIG naming the path, which is not a regular file",
         "as for the credentials file",

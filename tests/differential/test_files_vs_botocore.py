@@ -203,6 +203,13 @@ def directory_as(var: str):
     return apply
 
 
+def symlink_loop_as(var: str):
+    def apply(scn: Scenario) -> None:
+        (scn.home / "a-loop").symlink_to(scn.home / "a-loop")
+        scn.env[var] = str(scn.home / "a-loop")
+    return apply
+
+
 def unset(*names: str):
     def apply(scn: Scenario) -> None:
         for name in names:
@@ -235,6 +242,10 @@ PATHS = [
               steps(env(AWS_CONFIG_FILE="/nonexistent/credchain/config"), creds_file(CREDS_DEFAULT)), "dev"),
     Case("directory as the credentials file", steps(directory_as("AWS_SHARED_CREDENTIALS_FILE"),
                                                     config_file(CONFIG_DEFAULT)), **CONFIG, credchain=Case("credchain", None, error_code=8, message_has=["is not a regular file (it is a directory)"])),
+    Case("symbolic-link loop as the credentials file", steps(symlink_loop_as("AWS_SHARED_CREDENTIALS_FILE"),
+                                                             config_file(CONFIG_DEFAULT)), **CONFIG,
+         credchain=Case("credchain", None, error_code=8,
+                        message_has=["cannot be opened (Too many levels of symbolic links (os error 40))"])),
     Case("directory as the config file", steps(directory_as("AWS_CONFIG_FILE"), creds_file(CREDS_DEFAULT)), **CREDS,
          credchain=Case("credchain", None, error_code=8, message_has=["is not a regular file (it is a directory)"])),
     Case("directory as the config file, profile in the credentials file",

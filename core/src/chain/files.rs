@@ -27,7 +27,7 @@ pub enum Unreadable {
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>, Unreadable> {
     // O_NONBLOCK: opening a FIFO for reading with no writer would otherwise
     // block; the type check below then refuses it.
-    let file = platform::open_for_reading(path).map_err(|_| Unreadable::Missing)?;
+    let file = platform::open_for_reading(path).map_err(unopenable)?;
     let meta = file.metadata().map_err(|e| Unreadable::Refused(format!("cannot be examined ({e})")))?;
     let kind = meta.file_type();
     if !kind.is_file() {
@@ -40,6 +40,19 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, Unreadable> {
         return Err(Unreadable::Refused(format!("is larger than {} MiB", FILE_LIMIT / (1024 * 1024))));
     }
     read_at_most(file, FILE_LIMIT)
+}
+
+/// Why a file could not be opened. Only a file that is not there (or a path
+/// through something that is not a folder) is missing; a file that is
+/// there but cannot be opened (no permission, a symbolic-link loop, no
+/// descriptor left) is refused with the system's words: counting it as
+/// absent would let the chain serve another source's keys, or say "not
+/// found" for a profile the file defines.
+fn unopenable(error: io::Error) -> Unreadable {
+    match error.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => Unreadable::Missing,
+        _ => Unreadable::Refused(format!("cannot be opened ({error})")),
+    }
 }
 
 /// Reads to the end, refusing a file that grew past `limit` meanwhile.
@@ -76,6 +89,26 @@ mod tests {
     #[test]
     fn a_missing_file_is_missing() {
         assert_eq!(read_bounded(Path::new("/nonexistent/credchain/config")), Err(Unreadable::Missing));
+    }
+
+    #[test]
+    fn a_path_through_a_file_is_missing() {
+        let dir = scratch("through-a-file");
+        std::fs::write(dir.join("file"), "x").unwrap();
+        assert!(matches!(read_bounded(&dir.join("file").join("credentials")), Err(Unreadable::Missing)));
+    }
+
+    #[test]
+    fn a_symbolic_link_loop_is_refused_not_missing() {
+        let dir = scratch("loop");
+        platform::symlink(&dir.join("b"), &dir.join("a")).unwrap();
+        platform::symlink(&dir.join("a"), &dir.join("b")).unwrap();
+        match read_bounded(&dir.join("a")) {
+            Err(Unreadable::Refused(why)) => {
+                assert_eq!(why, "cannot be opened (Too many levels of symbolic links (os error 40))")
+            }
+            other => panic!("{:?}", other.map(|_| ())),
+        }
     }
 
     #[test]

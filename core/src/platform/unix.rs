@@ -93,6 +93,11 @@ pub fn set_permission_bits(path: &Path, bits: u32) -> io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(bits))
 }
 
+/// Makes `link` a symbolic link to `original`.
+pub fn symlink(original: &Path, link: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(original, link)
+}
+
 /// Whether the file `meta` describes belongs to the user this process runs
 /// as.
 pub fn owned_by_this_user(meta: &Metadata) -> bool {

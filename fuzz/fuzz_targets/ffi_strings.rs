@@ -25,7 +25,7 @@ fn field(fields: &[CString], i: usize, nulls: u8) -> *const c_char {
     }
 }
 
-fn check_error(error: *mut credchain::ffi::types::credchain_error) {
+fn check_error(error: *mut credchain::credchain_error) {
     if !error.is_null() {
         let _ = credchain_error_code(error);
         let message = credchain_error_message(error);
@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
     let mut error = ptr::null_mut();
     match selector & 7 {
         0 | 1 => {
-            let mut out: *const credchain::ffi::types::credchain_credentials = ptr::null();
+            let mut out: *const credchain::credchain_credentials = ptr::null();
             if credchain_get_credentials(profile, &mut out, &mut error) == credchain_result::CREDCHAIN_OK {
                 assert!(!out.is_null());
                 credchain_free_credentials(out.cast_mut());

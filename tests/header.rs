@@ -10,7 +10,7 @@ const FRESH: &str = include_str!(concat!(env!("OUT_DIR"), "/credchain.h"));
 fn header_is_fresh() {
     assert!(
         COMMITTED == FRESH,
-        "include/credchain.h differs from what cbindgen generates from src/ffi/: run scripts/generate-header and commit it"
+        "include/credchain.h differs from what cbindgen generates from src/: run scripts/generate-header and commit it"
     );
 }
 

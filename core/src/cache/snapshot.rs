@@ -1,6 +1,6 @@
 //! The immutable snapshot the cache serves: one fetch's credentials, a
 //! number unique in the process, and room for a layer above to hang its own
-//! view of them (the C ABI's leased C strings, `ffi/view.rs`).
+//! view of them (the C ABI's leased C strings, the C ABI crate's `view.rs`).
 
 use std::any::Any;
 use std::fmt;

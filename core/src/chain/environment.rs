@@ -14,13 +14,16 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use std::hash::{Hash, Hasher};
 
-/// Every variable any source, the profile selection or the endpoints read.
-/// Kept in one list so the re-resolution fingerprint cannot miss one.
+use crate::platform;
+
+/// Every variable any source, the profile selection or the endpoints read
+/// (and the platform's `HOME_VARIABLES`). Kept in one list so the
+/// re-resolution fingerprint cannot miss one.
 pub const WATCHED_VARIABLES: &[&str] = &[
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -56,7 +59,6 @@ pub const WATCHED_VARIABLES: &[&str] = &[
     "https_proxy",
     "NO_PROXY",
     "no_proxy",
-    "HOME",
     GUARD_VARIABLE,
 ];
 
@@ -75,8 +77,11 @@ pub struct EnvVars {
 impl EnvVars {
     /// Reads the process environment now.
     pub fn capture() -> Self {
-        let values =
-            WATCHED_VARIABLES.iter().filter_map(|&name| std::env::var(name).ok().map(|value| (name, value))).collect();
+        let values = WATCHED_VARIABLES
+            .iter()
+            .chain(platform::HOME_VARIABLES)
+            .filter_map(|&name| std::env::var(name).ok().map(|value| (name, value)))
+            .collect();
         EnvVars { values }
     }
 
@@ -95,9 +100,10 @@ impl EnvVars {
         self.values.contains_key(name)
     }
 
-    /// The home directory, for `~` expansion.
-    pub fn home(&self) -> Option<&str> {
-        self.non_empty("HOME")
+    /// The home directory, for `~` expansion, as botocore finds it on this
+    /// operating system (the platform layer says from which variables).
+    pub fn home(&self) -> Option<std::borrow::Cow<'_, str>> {
+        platform::home_directory(|name| self.get(name))
     }
 
     /// A hash of every value, to notice a change without keeping a second

@@ -9,6 +9,7 @@
 //! |---|---|
 //! | run code when the library is loaded | [`run_at_load!`](crate::run_at_load) |
 //! | a cheap wall clock for the hot path | [`coarse_unix_nanos`] |
+//! | the home directory, from the captured environment | [`home_directory`], [`HOME_VARIABLES`] |
 //! | be told in a forked child | [`on_fork_in_child`] |
 //! | the other loaded copies of the library | [`loaded_objects_exporting`], [`pin_loaded_object`] |
 //! | a child process and its whole tree | [`shell_command`], [`kill_process_tree`], [`exit_code`] |

@@ -34,6 +34,16 @@ pub fn on_fork_in_child(handler: extern "C" fn()) {
     }
 }
 
+/// The variables the home directory is found from; the library captures
+/// them with the rest of its environment.
+pub const HOME_VARIABLES: &[&str] = &["HOME"];
+
+/// The home directory as botocore's `os.path.expanduser` finds it here
+/// (`HOME`, when set and not empty), from the captured `variable`s.
+pub fn home_directory<'a>(variable: impl Fn(&str) -> Option<&'a str>) -> Option<std::borrow::Cow<'a, str>> {
+    variable("HOME").filter(|home| !home.is_empty()).map(std::borrow::Cow::Borrowed)
+}
+
 /// What identifies one version of a file without reading it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileIdentity {

@@ -65,7 +65,7 @@ impl Snapshot {
     /// for credentials that never expire: a copy of those stays good until
     /// the generation counter moves.
     ///
-    /// Never later than [`REUSE_MARGIN`] before expiry, even for credentials
+    /// Never later than `REUSE_MARGIN` (a second) before expiry, even for credentials
     /// so short-lived that their mandatory window is smaller: the margin
     /// lives here, once, rather than in each binding.
     pub fn reuse_until(&self) -> Option<SystemTime> {

@@ -146,6 +146,7 @@ impl Entry {
     /// clock first (a few ns cheaper), with a margin of `timing::COARSE_SLACK`
     /// before the mandatory window, and only inside that margin against the
     /// precise clock.
+    #[inline]
     fn servable_now<'a>(&self, state: &'a State) -> Option<&'a Arc<Snapshot>> {
         let snapshot = state.snapshot.as_ref()?;
         let Some(schedule) = &state.schedule else {
@@ -335,6 +336,7 @@ impl Entry {
 
     /// Starts this entry's refresher on the live runtime if it does not run
     /// there yet (first use, or first use in a forked child).
+    #[inline]
     fn ensure_refresher(self: &Arc<Self>) {
         if !self.registered.load(Ordering::Relaxed) {
             return;

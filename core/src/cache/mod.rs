@@ -82,6 +82,7 @@ impl Cache {
         Arc::new(Entry::new(profile.map(str::to_owned), registered, self.context.clone()))
     }
 
+    #[inline]
     fn ambient(&self) -> &Arc<Entry> {
         self.ambient.get_or_init(|| self.entry(None, true))
     }

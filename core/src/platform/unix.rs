@@ -14,6 +14,7 @@ use std::time::Duration;
 /// coarse clock (a few milliseconds of resolution, no system call through
 /// the vDSO): cheap enough for every call on the hot path. `None` when
 /// the clock cannot be read or is before 1970.
+#[inline]
 pub fn coarse_unix_nanos() -> Option<u64> {
     let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes the timespec it is given.

@@ -83,6 +83,7 @@ static ATFORK: Once = Once::new();
 
 /// The current instance, creating it (or, in a forked child, its
 /// successor) on first use. Two atomic loads when nothing changed.
+#[inline]
 pub fn instance() -> &'static Instance {
     let current = CURRENT.load(Ordering::Acquire);
     // SAFETY: non-null values come from Box::into_raw below and are never

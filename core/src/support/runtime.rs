@@ -31,6 +31,7 @@ pub struct RuntimeSlot {
 impl RuntimeSlot {
     /// The epoch of the runtime that is live now, or 0. One atomic load:
     /// the hot path uses it.
+    #[inline]
     pub fn live_epoch(&self) -> u64 {
         self.live.load(Ordering::Acquire)
     }

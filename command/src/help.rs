@@ -483,8 +483,10 @@ options:
                      messages go to standard error as
                      \"credchain serve LEVEL: MESSAGE\"
   --max-connections N
-                     connections beyond N open ones are closed at once
-                     (default: 256)
+                     at most N open connections (default: 256); a new one
+                     closes the oldest open one that has not carried the
+                     token, and is closed at once only when every open
+                     one has
   --print-env        print the shell lines a client needs (export
                      AWS_CONTAINER_CREDENTIALS_FULL_URI and
                      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, unset the

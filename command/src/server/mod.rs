@@ -7,9 +7,13 @@
 //! The server runs on the library's internal runtime and answers from the
 //! cache: a request waits for the network only when no valid credentials
 //! are cached. Every request but the health check must carry the token;
-//! every request must name a loopback `Host`; connections, head size and
-//! header count are bounded and idle connections are closed.
+//! every request must name a loopback `Host`; head size and header count
+//! are bounded and idle connections are closed. Connections are bounded
+//! too, and at the bound the oldest connection that has not shown the
+//! token makes room for a new one ([`connections`]), so that clients
+//! without the token cannot keep out one that has it.
 
+pub mod connections;
 pub mod guard;
 pub mod http;
 pub mod routes;
@@ -21,8 +25,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::watch;
 
+use self::connections::{Admission, Connections, Eviction};
 use self::guard::{host_allowed, Token};
 use self::http::{head_end, parse_head, response, Head, Refusal, MAX_HEAD_BYTES};
 use self::routes::{credentials_body, error_body, refusal_body, route, Route};
@@ -43,9 +48,12 @@ pub struct ServeConfig {
     pub profiles: Vec<Option<String>>,
     /// The token every request but the health check must carry.
     pub token: Token,
-    /// Open connections beyond this are closed at once.
+    /// At most this many connections are open: a new one closes the oldest
+    /// that has not shown the token, or is closed at once when every open
+    /// one has.
     pub max_connections: usize,
-    /// A connection without a complete request head for this long is closed.
+    /// A connection without a complete request head for this long (waiting
+    /// for it or reading it, however slowly it comes) is closed.
     pub idle_timeout: Duration,
     /// Listen on an address beyond loopback (the operator said so, loudly).
     pub allow_beyond_loopback: bool,
@@ -97,7 +105,7 @@ pub fn start(config: ServeConfig) -> Result<Server> {
         .and_then(|l| l.set_nonblocking(true).map(|_| l))
         .map_err(|e| Error::invalid_argument(format!("cannot listen on {}: {e}", config.listen)))?;
     let address = listener.local_addr().map_err(|e| Error::internal(format!("listening address: {e}")))?;
-    let handle = api::runtime_handle();
+    let handle = api::runtime_handle()?;
     let listener = {
         let _entered = handle.enter();
         TcpListener::from_std(listener).map_err(|e| Error::internal(format!("listener: {e}")))?
@@ -110,12 +118,12 @@ pub fn start(config: ServeConfig) -> Result<Server> {
         // given address beyond it may be named by that address too.
         also_allowed_host: (config.allow_beyond_loopback && !address.ip().is_unspecified()).then_some(address.ip()),
     });
-    let slots = Arc::new(Semaphore::new(config.max_connections));
+    let connections = Connections::new(config.max_connections);
     let (stop, stop_seen) = watch::channel(false);
     let (stopped_tx, stopped) = mpsc::sync_channel(1);
     let profiles = shared.profiles.clone();
     handle.spawn(async move {
-        accept_loop(listener, shared, slots, stop_seen).await;
+        accept_loop(listener, shared, connections, stop_seen).await;
         let _ = stopped_tx.send(());
     });
     handle.spawn(async move { warm_up(&profiles).await });
@@ -160,10 +168,12 @@ impl Drop for Server {
     }
 }
 
+/// Accepts connections until `stop`, each admitted by `connections` or
+/// closed at once.
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
-    slots: Arc<Semaphore>,
+    connections: Arc<Connections>,
     mut stop: watch::Receiver<bool>,
 ) {
     log::info(format_args!(
@@ -176,11 +186,13 @@ async fn accept_loop(
             accepted = listener.accept() => accepted,
         };
         match accepted {
-            Ok((stream, peer)) => match slots.clone().try_acquire_owned() {
-                Ok(slot) => {
-                    tokio::spawn(serve_connection(stream, shared.clone(), slot, stop.clone()));
+            Ok((stream, peer)) => match connections.admit() {
+                Some((admission, eviction)) => {
+                    tokio::spawn(serve_connection(stream, shared.clone(), admission, eviction, stop.clone()));
                 }
-                Err(_) => log::debug(format_args!("closed a connection from {peer}: all connection slots are in use")),
+                None => log::debug(format_args!(
+                    "closed a connection from {peer}: every open connection has shown the token"
+                )),
             },
             Err(error) => {
                 // Out of descriptors or a connection reset before accept:
@@ -203,10 +215,30 @@ enum Read {
     TooLarge,
 }
 
+/// Serves one connection until it ends, or until it is closed to make room
+/// for a newer one (never once it has shown the token).
 async fn serve_connection(
-    mut stream: TcpStream,
+    stream: TcpStream,
     shared: Arc<Shared>,
-    _slot: OwnedSemaphorePermit,
+    admission: Admission,
+    mut eviction: Eviction,
+    stop: watch::Receiver<bool>,
+) {
+    tokio::select! {
+        _ = eviction.evicted() => {
+            log::debug(format_args!("closed a connection that had not shown the token, to make room for a newer one"))
+        }
+        _ = serve_requests(stream, &shared, &admission, stop) => {}
+    }
+}
+
+/// Answers the connection's requests one after another until it closes,
+/// stays idle past the limit, or sends what ends it (a refusal, no
+/// keep-alive).
+async fn serve_requests(
+    mut stream: TcpStream,
+    shared: &Shared,
+    admission: &Admission,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut buffer = Vec::with_capacity(1024);
@@ -230,8 +262,13 @@ async fn serve_connection(
         if head.has_body() {
             return refuse_and_close(stream, 413, "requests carry no body").await;
         }
+        let authenticated = head.header("authorization").is_some_and(|presented| shared.token.matches(presented));
+        if authenticated {
+            // A token holder's connection: never closed for a newcomer.
+            admission.authenticate();
+        }
         let started = Instant::now();
-        let (status, body) = answer(&shared, &head).await;
+        let (status, body) = answer(shared, &head, authenticated).await;
         log::debug(format_args!(
             "{} {} -> {status} in {} us",
             head.method,
@@ -287,8 +324,9 @@ async fn refuse_and_close(mut stream: TcpStream, status: u16, message: &str) {
 }
 
 /// The status and body for a parsed request: loopback `Host` first, then
-/// the method, then the token (except for the health check), then the path.
-async fn answer(shared: &Shared, head: &Head) -> (u16, zeroize::Zeroizing<Vec<u8>>) {
+/// the method, then the token (`authenticated`: the request carried it;
+/// the health check needs none), then the path.
+async fn answer(shared: &Shared, head: &Head, authenticated: bool) -> (u16, zeroize::Zeroizing<Vec<u8>>) {
     let refuse =
         |status: u16, code: &str, message: &str| (status, zeroize::Zeroizing::new(refusal_body(code, message)));
     if !head.header("host").is_some_and(|host| host_allowed(host, shared.also_allowed_host)) {
@@ -301,7 +339,7 @@ async fn answer(shared: &Shared, head: &Head) -> (u16, zeroize::Zeroizing<Vec<u8
     if target == Route::Health {
         return (200, zeroize::Zeroizing::new(br#"{"status":"ok"}"#.to_vec()));
     }
-    if !head.header("authorization").is_some_and(|presented| shared.token.matches(presented)) {
+    if !authenticated {
         return refuse(401, "UNAUTHORIZED", "the Authorization header must carry the token");
     }
     match target {

@@ -12,7 +12,9 @@ An RDS IAM token is a SigV4 presigned ``GET`` URL without its scheme::
 the expected region, inside its validity window (``X-Amz-Date`` to
 ``X-Amz-Date + X-Amz-Expires``, with a small clock skew allowed either side),
 signed with a key the test's credential source really issued (``KeyRing``),
-carrying that key's session token when it has one, and when the signature,
+carrying that key's session token when it has one, while those credentials
+have not expired (session credentials stop working at their expiry, whatever
+the token's own window says: AWS's ``ExpiredToken``), and when the signature,
 recomputed here for the expected host, port and user with botocore's own
 SigV4 query signer at the token's signing time, is the one in the token.
 
@@ -59,6 +61,7 @@ EXPIRED = "expired"
 NOT_YET_VALID = "not_yet_valid"
 UNKNOWN_KEY = "unknown_key"
 SESSION_TOKEN_MISMATCH = "session_token_mismatch"
+EXPIRED_TOKEN = "expired_token"  # AWS's ExpiredToken: the session credentials that signed it have expired
 BAD_SIGNATURE = "bad_signature"
 ACCEPTED = "accepted"
 
@@ -74,15 +77,22 @@ def fingerprint(secret: str) -> str:
 
 @dataclass(frozen=True)
 class Issued:
-    """One set of credentials a credential source handed out."""
+    """One set of credentials a credential source handed out.
+
+    ``expiration`` is when the source said they expire (Unix seconds; ``None``
+    for long-term keys, which do not): from then on a token they signed is
+    refused as ``expired_token``, however recent its ``X-Amz-Date``.
+    """
 
     access_key_id: str
     secret_access_key: str
     session_token: str | None = None
+    expiration: float | None = None
 
     def __repr__(self) -> str:  # never print the secret
         return (f"Issued({self.access_key_id}, secret {fingerprint(self.secret_access_key)}, "
-                f"session token {fingerprint(self.session_token) if self.session_token else None})")
+                f"session token {fingerprint(self.session_token) if self.session_token else None}, "
+                f"expiring {amz_stamp(self.expiration) if self.expiration is not None else 'never'})")
 
 
 class KeyRing:
@@ -99,8 +109,10 @@ class KeyRing:
         self._keys: dict[str, Issued] = {}
         self._sources: list[Callable[[str], Issued | None]] = []
 
-    def issue(self, access_key_id: str, secret_access_key: str, session_token: str | None = None) -> Issued:
-        issued = Issued(access_key_id, secret_access_key, session_token)
+    def issue(self, access_key_id: str, secret_access_key: str, session_token: str | None = None,
+              expiration: float | None = None) -> Issued:
+        """Trust these credentials (until ``expiration``, Unix seconds, when they have one)."""
+        issued = Issued(access_key_id, secret_access_key, session_token, expiration)
         with self._lock:
             self._keys[access_key_id] = issued
         return issued
@@ -111,12 +123,14 @@ class KeyRing:
             self._sources.append(source)
 
     def follow_minter(self, minter: object) -> None:
-        """Trust every key a tests/servers ``KeyMinter`` (loopback STS, IMDS, ...) has minted."""
+        """Trust every key a tests/servers ``KeyMinter`` (loopback STS, IMDS, ...) has minted, until the
+        expiry it was minted with (the ``Expiration`` the server handed out with it)."""
 
         def lookup(access_key_id: str) -> Issued | None:
             for creds in list(getattr(minter, "issued")):
                 if creds["access_key_id"] == access_key_id:
-                    return Issued(creds["access_key_id"], creds["secret_access_key"], creds.get("session_token"))
+                    return Issued(creds["access_key_id"], creds["secret_access_key"], creds.get("session_token"),
+                                  creds.get("expiration"))
             return None
 
         self.follow(lookup)
@@ -284,6 +298,11 @@ def verify_token(token: str, *, user: str, host: str, port: int, keys: KeyRing, 
                        f"session token {fingerprint(given) if given else 'absent'}, issued "
                        f"{fingerprint(issued.session_token) if issued.session_token else 'none'}",
                        access_key_id)
+    # Session credentials stop working when they expire, even inside the token's own window (AWS answers
+    # ExpiredToken). No skew here: the expiry is the issuer's clock, which is this machine's.
+    if issued.expiration is not None and now >= issued.expiration:
+        return _refuse(EXPIRED_TOKEN, f"the session credentials of {access_key_id} expired at "
+                                      f"{amz_stamp(issued.expiration)} (ExpiredToken)", access_key_id)
     # --- the signature, recomputed for this endpoint and user -----------------------
     expected = botocore_token(host=host, port=port, user=user, region=scope_region,
                               access_key_id=access_key_id, secret_access_key=issued.secret_access_key,

@@ -31,10 +31,22 @@ client, says how many logins each path made and with how many keys.
 Per path: the program's exit status 0 and its own count of logins, all with
 ``SELECT current_user`` = ``iam_user``, 0 failures; the verifier accepted at
 least as many logins signed with that path's keys, with at least 3 distinct
-keys (2 rotations). Across the run: no login refused, and nothing but the DB
-and the STSs reached: every child's AWS endpoint URL and HTTP(S) proxy point
-at a loopback trap that must see no connection (so a region lookup or any
-other AWS call by a wrapper would show).
+keys (2 rotations). And credchain, not something beside it, supplied every
+key (``test_credchain_fetched_every_key_the_server_accepted``): each path's
+STS records, for each AssumeRole it answers, the key it minted and the
+caller's User-Agent, credchain's being the AWS SDK for Rust's
+(``aws-sdk-rust/...``: credchain's STS client is aws-config's). Every
+AssumeRole call came from credchain, every key the server accepted is one
+credchain fetched and one the process's credchain handed out (the client's
+own record), and the source ran at most once per key: the server saw
+credchain's keys in the order fetched, all of them but at most the last
+(fetched as the run ended). A wrapper whose credchain hook is lost logs in
+all the same with keys its SDK fetched (botocore, the Java SDK), and fails
+there. Across the run: no login refused (a token signed with session
+credentials past their expiry included), and nothing but the DB and the
+STSs reached: every child's AWS endpoint URL and HTTP(S) proxy point at a
+loopback trap that must see no connection (so a region lookup or any other
+AWS call by a wrapper would show).
 
 Builds are reused: the C programs are compiled once per session into a
 temporary directory; the Java project (``tests/postgres/java``) is packaged
@@ -96,6 +108,10 @@ PATHS = {  # path -> key id tag of its STS
 # to a second server that takes this name for its own (never resolved: the driver connects to 127.0.0.1).
 RDS_ENDPOINT = "credchain-drivers.cluster-c0ffee000000.us-east-1.rds." + "amazonaws.com"
 ACCEPTED_KEY = re.compile(r" with key (\S+), signed at ")
+# The User-Agent credchain's STS calls carry: credchain assumes roles with aws-config, the AWS SDK for Rust's,
+# and nothing else in a driver process is written in Rust (botocore sends Botocore/..., the Java SDK
+# aws-sdk-java/...).
+CREDCHAIN_AGENT = "aws-sdk-rust/"
 
 
 class LongTokenMinter(KeyMinter):
@@ -141,6 +157,39 @@ class Trap:
 
     def close(self) -> None:
         self.sock.close()
+
+
+# ---- who fetched the keys -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Fetch:
+    """One AssumeRole call a path's STS answered: the key it minted (None if it minted none) and the
+    caller's User-Agent."""
+
+    key: str | None
+    agent: str
+
+    @property
+    def by_credchain(self) -> bool:
+        return self.agent.startswith(CREDCHAIN_AGENT)
+
+
+def fetches(sts: StsServer) -> list[Fetch]:
+    """Every AssumeRole call ``sts`` answered, in order."""
+    out = []
+    for req in list(sts.requests):
+        call = req.extra.get("call") or {}
+        if call.get("Action") == "AssumeRole":
+            out.append(Fetch(call.get("access_key_id"), req.headers.get("user-agent", "")))
+    return out
+
+
+def agents(fetched: list[Fetch]) -> str:
+    """The callers of ``fetched`` by their User-Agent's first product, with counts: ``Botocore/1.43.11 x12``."""
+    counts: dict[str, int] = {}
+    for f in fetched:
+        product = f.agent.split(" ", 1)[0] or "(no User-Agent)"
+        counts[product] = counts.get(product, 0) + 1
+    return ", ".join(f"{product} x{n}" for product, n in counts.items())
 
 
 # ---- builds -------------------------------------------------------------------------------------
@@ -216,9 +265,11 @@ class PathRun:
     result: dict | None = None
     stderr: str = ""
     accepted: int = 0
-    server_keys: list[str] = field(default_factory=list)
-    sts_calls: int = 0
-    minted: int = 0
+    server_keys: list[str] = field(default_factory=list)  # the keys of the logins the verifier accepted, in order
+    sts_calls: int = 0  # AssumeRole calls the path's STS answered, whoever made them
+    # the keys minted for credchain's calls, in order (None: a call of credchain's that minted none)
+    credchain_keys: list[str | None] = field(default_factory=list)
+    foreign: list[Fetch] = field(default_factory=list)  # AssumeRole calls made by anything but credchain
     seconds: float = 0.0
 
 
@@ -352,8 +403,10 @@ def driver_run(rds_pg: RdsLikePostgres, c_programs: dict[str, Path | str],
             run.accepted = len(mine)
             run.server_keys = list(dict.fromkeys(mine))
             if name in servers:
-                run.sts_calls = len(servers[name].calls_for("AssumeRole"))
-                run.minted = servers[name].minter.count
+                fetched = fetches(servers[name])
+                run.sts_calls = len(fetched)
+                run.credchain_keys = [f.key for f in fetched if f.by_credchain]
+                run.foreign = [f for f in fetched if not f.by_credchain]
         result = Run(runs, refused, list(trap.seen), wall)
         summary.lines.append(f"drivers: Java built in {build_seconds:.1f} s, all paths at once in {wall:.1f} s "
                              f"(credentials live {LIFETIME} s, logins for {SECONDS:.0f} s every {INTERVAL_MS} ms)")
@@ -378,8 +431,8 @@ def describe(run: PathRun) -> str:
     r = run.result
     rotations = max(len(run.server_keys) - 1, 0)
     return (f"{run.name}: {r['logins']} successful logins across {rotations} rotations, {r['failures']} failures "
-            f"(server accepted {run.accepted} with {len(run.server_keys)} keys; STS AssumeRole {run.sts_calls}; "
-            f"token {r.get('token_bytes') or '?'} bytes; {run.seconds:.1f} s)")
+            f"(server accepted {run.accepted} with {len(run.server_keys)} keys; STS AssumeRole {run.sts_calls}, "
+            f"{len(run.credchain_keys)} by credchain; token {r.get('token_bytes') or '?'} bytes; {run.seconds:.1f} s)")
 
 
 @pytest.mark.parametrize("name", list(PATHS))
@@ -397,11 +450,43 @@ def test_driver_logs_in_across_rotations(driver_run: Run, name: str) -> None:
     assert len(run.server_keys) >= MIN_KEYS, describe(run)
     if r.get("token_bytes"):  # long session tokens arrived whole (the verifier checks them exactly)
         assert r["token_bytes"] > 1500, describe(run)
-    # the credential source ran once per key: the keys the tokens were signed with are ones it minted,
-    # and, for the direct paths, the keys the client saw are the ones the server saw
-    assert run.sts_calls == run.minted >= len(run.server_keys), describe(run)
-    if name not in ("python-wrapper", "jdbc-wrapper+hikari"):
-        assert r["keys"] == run.server_keys, describe(run)
+
+
+WRAPPERS = ("python-wrapper", "jdbc-wrapper+hikari")
+
+
+@pytest.mark.parametrize("name", list(PATHS))
+def test_credchain_fetched_every_key_the_server_accepted(driver_run: Run, name: str) -> None:
+    """The logins were signed with credchain's credentials, not with keys something beside it fetched.
+
+    The path's STS says who asked for each key (``Fetch``); the server says which keys signed the logins
+    it accepted. A wrapper left to its SDK (``aws_wrapper.install()`` or ``CredChainJdbc.install()`` not
+    called) logs in just as well, with botocore's or the Java SDK's keys: it fails here, by name.
+    """
+    run = driver_run.paths[name]
+    assert run.problem is None and run.result is not None, f"{name}: no result ({run.problem or run.returncode})"
+    assert len(run.server_keys) >= MIN_KEYS, describe(run)  # something to check: 2 rotations at least
+    # every key the server accepted is one credchain fetched, and nothing but credchain ran the source
+    strangers = [k for k in run.server_keys if k not in run.credchain_keys]
+    assert (strangers, run.foreign) == ([], []), (
+        f"{name}: credchain was bypassed: the server accepted logins signed with {len(strangers)} of its "
+        f"{len(run.server_keys)} keys that credchain never fetched ({', '.join(strangers)}); {len(run.foreign)} of "
+        f"the STS's {run.sts_calls} AssumeRole calls came from another client ({agents(run.foreign)}); "
+        f"credchain fetched {', '.join(map(str, run.credchain_keys)) or 'nothing'}")
+    # the process's own credchain handed out those keys: for the direct paths exactly the keys of the tokens
+    # it made; for the wrappers, which sign themselves, credchain's current key, noted before and after each
+    # login (the last one noted may have come as the run ended, after the wrapper's last token)
+    client = run.result["keys"]
+    if name in WRAPPERS:
+        assert run.server_keys in (client, client[:-1]), (
+            f"{name}: the server accepted keys {run.server_keys}, credchain in the process held {client}")
+    else:
+        assert client == run.server_keys, f"{name}: the tokens carried {client}, the server accepted {run.server_keys}"
+    # bounded from above: the source ran at most once per key, every call of credchain's minted a key and
+    # every key it got served logins (all but perhaps the last, fetched as the run ended), in the order fetched
+    assert run.server_keys in (run.credchain_keys, run.credchain_keys[:-1]), (
+        f"{name}: credchain ran its source more than once per key used: it fetched {run.credchain_keys} "
+        f"({len(run.credchain_keys)} AssumeRole calls), the server accepted logins signed with {run.server_keys}")
 
 
 def test_no_login_was_refused_and_nothing_left_loopback(driver_run: Run) -> None:

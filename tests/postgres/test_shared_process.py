@@ -14,7 +14,7 @@ The four drivers run in threads for ``SECONDS`` (50), each opening a new connect
 credentials rotate: the default profile's source is a ``credential_process`` that appends one line to a
 file each time it runs and issues the next key (``ASIASHARED000001``...) with a session token as long as a
 real one, expiring ``LIFETIME`` (26) seconds later, so credchain fetches anew about every 20 s. The verifier
-trusts exactly the keys listed in that file.
+trusts exactly the keys listed in that file, each until its expiry.
 
 Must hold: every login of every driver succeeded with ``SELECT current_user`` = ``iam_user``, the server
 refused none; both library files are mapped in the process; the server accepted logins signed with at least
@@ -26,6 +26,7 @@ two processes) the drivers' sequences differ and the source runs about twice per
 
 from __future__ import annotations
 
+import calendar
 import json
 import os
 import re
@@ -67,11 +68,13 @@ printf '{"Version": 1, "AccessKeyId": "%s", "SecretAccessKey": "%s", "SessionTok
 
 
 def issued(home: Path) -> list[Issued]:
-    """What the credential_process issued, in order: one per run."""
+    """What the credential_process issued, in order: one per run, each trusted until the expiry it was
+    issued with."""
     out = []
     for line in (home / "runs").read_text().splitlines():
-        _, key, secret, token, _ = line.split(" ")
-        out.append(Issued(key, secret, token))
+        _, key, secret, token, expiration = line.split(" ")
+        expires_at = calendar.timegm(time.strptime(expiration, "%Y-%m-%dT%H:%M:%SZ"))
+        out.append(Issued(key, secret, token, float(expires_at)))
     return out
 
 

@@ -6,7 +6,8 @@ real login to the loopback PostgreSQL (pg8000, through ``pg_hba.conf``'s
 IAM user. Every corrupted variant (wrong signature, wrong secret, wrong user,
 host, port or region, expired, not yet valid, unknown key, another service,
 a session token missing, not a token at all) is refused, each its own test,
-with the exact refusal the verifier records. credchain's own tokens (the
+with the exact refusal the verifier records; so is a fresh token signed with
+session credentials that have expired (``expired_token``). credchain's own tokens (the
 ``credchain`` command, static keys or a ``credential_process``) log in too:
 an independent verifier accepts them.
 
@@ -36,6 +37,7 @@ from pg8000.exceptions import DatabaseError
 import rds_token_check as rtc
 from rds_like import HOST, IAM_USER, OTHER_IAM_USER, REGION, SUPERUSER, RdsLikePostgres
 from rds_token_check import KeyRing, Verdict, amz_stamp, botocore_token, fingerprint, verify_token
+from servers.base import KeyMinter
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDCHAIN = Path(os.environ.get("CREDCHAIN_BIN",
@@ -248,8 +250,6 @@ def test_validity_window_edges_allow_60_s_of_clock_skew() -> None:
 
 def test_keys_of_a_live_source_are_followed() -> None:
     """``follow_minter``: a key the loopback STS mints after the verifier started is trusted at once."""
-    from servers.base import KeyMinter
-
     keys, minter = KeyRing(), KeyMinter("PGTS")
     keys.follow_minter(minter)
     creds = minter.mint(900)
@@ -258,6 +258,48 @@ def test_keys_of_a_live_source_are_followed() -> None:
     assert direct(token, keys).ok
     keys.forget()
     assert direct(token, keys).code == rtc.UNKNOWN_KEY
+
+
+def expired_session_token(keys: KeyRing, port: int, now: float, expired_for: int = 4) -> tuple[str, dict]:
+    """A token for 127.0.0.1:``port`` signed at ``now`` (fresh: its own 900 s window has just begun) with
+    session credentials the loopback STS's minter issued for 26 s and that expired ``expired_for`` seconds
+    before ``now``. ``keys`` follows the minter, so the verifier knows the key, its secret, its session token
+    and its expiry, as it does for the credentials the driver tests' STSs mint."""
+    minter = KeyMinter("PGEXPIRED")
+    keys.follow_minter(minter)
+    creds = minter.mint(26, now=now - 26 - expired_for)
+    assert creds["expiration"] <= now - expired_for  # the minter keeps whole seconds
+    token = good(port, creds["secret_access_key"], now, access_key_id=creds["access_key_id"],
+                 session_token=creds["session_token"])
+    return token, creds
+
+
+def expired_token_refusal(creds: dict) -> Verdict:
+    """The verifier's refusal of a token signed with the session credentials ``creds`` after their expiry."""
+    return Verdict(rtc.EXPIRED_TOKEN, f"the session credentials of {creds['access_key_id']} expired at "
+                                      f"{amz_stamp(creds['expiration'])} (ExpiredToken)", creds["access_key_id"])
+
+
+def test_a_token_signed_with_expired_session_credentials_is_refused_directly() -> None:
+    """Session credentials stop working at their expiry, as on AWS (ExpiredToken): a token signed with them
+    seconds later is refused although its own validity window (X-Amz-Date + 900 s) has just begun."""
+    keys, now = KeyRing(), time.time()
+    token, creds = expired_session_token(keys, DIRECT_PORT, now)
+    assert direct(token, keys, now=now) == expired_token_refusal(creds)
+
+
+def test_session_credentials_sign_until_their_expiry_and_not_at_it() -> None:
+    """The expiry is exact, with no clock skew (the STS's clock is the verifier's): a token signed with
+    credentials valid for 26 s is accepted up to their expiry and refused from that second on."""
+    keys, minter, t0 = KeyRing(), KeyMinter("PGEDGE"), 1_700_000_000
+    keys.follow_minter(minter)
+    creds = minter.mint(26, now=t0)
+    assert creds["expiration"] == t0 + 26
+    token = good(DIRECT_PORT, creds["secret_access_key"], t0 + 20, access_key_id=creds["access_key_id"],
+                 session_token=creds["session_token"])
+    assert direct(token, keys, now=t0 + 20).ok
+    assert direct(token, keys, now=t0 + 25.999).ok
+    assert direct(token, keys, now=t0 + 26) == expired_token_refusal(creds)
 
 
 # ---- through the RDS-like PostgreSQL ------------------------------------------------------------
@@ -308,6 +350,25 @@ def test_a_corrupted_token_is_refused_by_the_server(pg: RdsLikePostgres,
     assert (attempt.user, attempt.code, attempt.message) == (case.user, case.code, case.message)
     # and the same key, used properly, still logs in: the refusal was the corruption's
     assert login(pg, case.user, good(pg.port, secret, time.time(), user=case.user)) == (case.user, case.user)
+
+
+def test_a_token_signed_with_expired_session_credentials_is_refused_by_the_server(pg: RdsLikePostgres) -> None:
+    """A real login with a fresh token signed by session credentials that expired 4 s earlier fails with
+    28000, the verifier having refused it as ``expired_token``; a key the same kind of STS minter issues
+    now, still valid, logs in."""
+    token, creds = expired_session_token(pg.keys, pg.port, time.time())
+    mark = pg.verifier.mark()
+    fields = refusal(pg, IAM_USER, token)
+    assert (fields["C"], fields["M"]) == ("28000", LDAP_REFUSAL.format(user=IAM_USER))
+    (attempt,) = pg.verifier.since(mark)
+    refused = expired_token_refusal(creds)
+    assert (attempt.user, attempt.code, attempt.message) == (IAM_USER, refused.code, refused.message)
+    minter = KeyMinter("PGFRESH")
+    pg.keys.follow_minter(minter)
+    fresh = minter.mint(26)
+    assert login(pg, IAM_USER, good(pg.port, fresh["secret_access_key"], time.time(),
+                                    access_key_id=fresh["access_key_id"],
+                                    session_token=fresh["session_token"])) == (IAM_USER, IAM_USER)
 
 
 def test_the_superuser_cannot_log_in_over_tcp(pg: RdsLikePostgres) -> None:

@@ -9,9 +9,11 @@ behind it by ``credchain.aws_wrapper.install()``). Every INTERVAL_MS a new
 connection is opened, ``SELECT current_user`` must be USER, and it is closed,
 for SECONDS seconds; then one JSON line is printed, as the C programs do:
 ``{"path", "logins", "failures", "token_bytes", "keys", "errors"}``. ``keys``
-are the access key ids the tokens were signed with (for the wrapper, which
-makes its tokens itself: the key of credchain's current credentials, the
-server's record being the real judge). IAM_HOST (wrapper only) is the
+are the access key ids the tokens were signed with, in order (for the
+wrapper, which makes its tokens itself: the keys credchain's current
+credentials had just before and just after each login, so that any key
+credchain handed the wrapper is among them; test_drivers.py checks that the
+server's keys are these). IAM_HOST (wrapper only) is the
 endpoint name the wrapper signs for (its ``iam_host``): the wrapper 3.1.0
 refuses to make a token for an IP address or a name that is not an RDS or
 Aurora endpoint ("Invalid IAM host"), so it connects to HOST and signs for
@@ -74,19 +76,27 @@ def main() -> int:
 
         aws_wrapper.install()
 
-        def login() -> str:
+        def note_credchain_key() -> None:
+            """Record the key of credchain's current credentials (what it would hand the wrapper now)."""
             k = credchain.get_credentials().access_key
             if k not in keys:
                 keys.append(k)
-            with AwsWrapperConnection.connect(
-                    psycopg.Connection.connect, host=host, port=port, dbname="postgres", user=user,
-                    plugins="iam", wrapper_dialect="pg", iam_host=iam_host, iam_region=region,
-                    # the wrapper caches each token this long (default 870 s): keep it well inside
-                    # the credentials' life, so a token never outlives the keys that signed it
-                    iam_expiration=5, sslmode="disable", connect_timeout=20) as conn:
-                with conn.cursor() as cur:
-                    cur.execute("SELECT current_user")
-                    return cur.fetchone()[0]
+
+        def login() -> str:
+            note_credchain_key()
+            try:
+                with AwsWrapperConnection.connect(
+                        psycopg.Connection.connect, host=host, port=port, dbname="postgres", user=user,
+                        plugins="iam", wrapper_dialect="pg", iam_host=iam_host, iam_region=region,
+                        # the wrapper caches each token this long (default 870 s). credchain hands out a key
+                        # until a sixth of its life is left (4.3 s of 26 s), and the verifier refuses a token
+                        # whose keys have expired: 3 s keeps every token inside its keys' life
+                        iam_expiration=3, sslmode="disable", connect_timeout=20) as conn:
+                    with conn.cursor() as cur:
+                        cur.execute("SELECT current_user")
+                        return cur.fetchone()[0]
+            finally:
+                note_credchain_key()  # a rotation between the first note and the wrapper's signing shows here
     else:
         raise SystemExit(f"unknown mode {mode}")
 

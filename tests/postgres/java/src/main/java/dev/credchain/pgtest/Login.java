@@ -26,7 +26,9 @@ import java.util.Set;
  * credentials credchain's {@code AwsCredentialsManager} handler ({@code CredChainJdbc.install()})
  * hands it; after each borrow the pool's connections are soft-evicted, so the next borrow opens a
  * new one. Every INTERVAL_MS a connection is opened, {@code SELECT current_user} must be USER; after
- * SECONDS seconds one JSON line is printed, as the C programs do.
+ * SECONDS seconds one JSON line is printed, as the C programs do. Its {@code keys} are the access key
+ * ids the tokens were signed with (for the wrapper, which signs itself: the keys of credchain's current
+ * credentials just before and just after each borrow, which test_drivers.py compares with the server's).
  */
 public final class Login {
   private Login() {}
@@ -76,8 +78,10 @@ public final class Login {
       config.addDataSourceProperty("wrapperPlugins", "iam");
       config.addDataSourceProperty("wrapperDialect", "pg");
       config.addDataSourceProperty("iamRegion", region); // no region lookup
-      // The plugin caches a token this long (default 870 s): keep it inside the credentials' life.
-      config.addDataSourceProperty("iamExpiration", "5");
+      // The plugin caches a token this long (default 870 s). credchain hands out a key until a sixth of
+      // its life is left (4.3 s of 26 s) and the verifier refuses a token whose keys have expired: 3 s
+      // keeps every token inside its keys' life.
+      config.addDataSourceProperty("iamExpiration", "3");
       config.addDataSourceProperty("sslmode", "disable");
       config.addDataSourceProperty("connectTimeout", "20");
       config.setMaximumPoolSize(2);
@@ -92,6 +96,7 @@ public final class Login {
           return currentUser(c);
         } finally {
           ds.getHikariPoolMXBean().softEvictConnections(); // the next borrow logs in anew
+          noteKey(null); // a rotation between the first note and the plugin's signing shows here
         }
       };
     } else {

@@ -29,10 +29,11 @@
 #define CREDCHAIN_ABI_MAJOR 1
 
 /*
- The ABI's minor version: grows when functions are added (1.1:
- `credchain_token_fingerprint` and `CREDCHAIN_UNSUPPORTED`).
+ The ABI's minor version: grows when functions or result codes are added
+ (1.1: `credchain_token_fingerprint` and `CREDCHAIN_UNSUPPORTED`; 1.2:
+ `CREDCHAIN_EXHAUSTED`).
  */
-#define CREDCHAIN_ABI_MINOR 1
+#define CREDCHAIN_ABI_MINOR 2
 
 /*
  Result of every fallible call. `CREDCHAIN_OK` is 0; the other numbers are
@@ -88,6 +89,12 @@ enum credchain_result
    minor); the message names both copies. (ABI 1.1.)
    */
   CREDCHAIN_UNSUPPORTED = 9,
+  /*
+   The process ran out of something the operating system gives it
+   (file descriptors, processes or threads); the message names it, and
+   a call after the host released some succeeds. (ABI 1.2.)
+   */
+  CREDCHAIN_EXHAUSTED = 10,
 };
 #ifndef __cplusplus
 typedef uint32_t credchain_result;

@@ -11,9 +11,10 @@ use credchain_core::{Error, ErrorCode};
 /// The ABI's major version: copies of the library, and bindings, with the
 /// same major can work together; a new major breaks a function or a type.
 pub const CREDCHAIN_ABI_MAJOR: u32 = 1;
-/// The ABI's minor version: grows when functions are added (1.1:
-/// `credchain_token_fingerprint` and `CREDCHAIN_UNSUPPORTED`).
-pub const CREDCHAIN_ABI_MINOR: u32 = 1;
+/// The ABI's minor version: grows when functions or result codes are added
+/// (1.1: `credchain_token_fingerprint` and `CREDCHAIN_UNSUPPORTED`; 1.2:
+/// `CREDCHAIN_EXHAUSTED`).
+pub const CREDCHAIN_ABI_MINOR: u32 = 2;
 
 /// The core declares what each result code and log level means and its
 /// number (`ErrorCode`, `LogLevel`: the command prints the same numbers);
@@ -65,6 +66,10 @@ pub enum credchain_result {
     /// function called (another copy, loaded first, with a smaller ABI
     /// minor); the message names both copies. (ABI 1.1.)
     CREDCHAIN_UNSUPPORTED = 9,
+    /// The process ran out of something the operating system gives it
+    /// (file descriptors, processes or threads); the message names it, and
+    /// a call after the host released some succeeds. (ABI 1.2.)
+    CREDCHAIN_EXHAUSTED = 10,
 }
 
 same_numbers!(credchain_result from ErrorCode {
@@ -77,6 +82,7 @@ same_numbers!(credchain_result from ErrorCode {
     Internal => CREDCHAIN_INTERNAL,
     InvalidConfig => CREDCHAIN_INVALID_CONFIG,
     Unsupported => CREDCHAIN_UNSUPPORTED,
+    Exhausted => CREDCHAIN_EXHAUSTED,
 });
 
 /// Log message levels, most severe first.

@@ -36,9 +36,10 @@ pub async fn get_credentials_async(profile: Option<&str>) -> Result<Arc<Snapshot
 }
 
 /// A handle to the library's runtime (started if it is not running), for
-/// a front end that serves on it (`credchain serve`).
-pub fn runtime_handle() -> tokio::runtime::Handle {
-    instance().runtime.handle().1
+/// a front end that serves on it (`credchain serve`); an
+/// [`ErrorCode::Exhausted`](crate::ErrorCode) error when it cannot start.
+pub fn runtime_handle() -> Result<tokio::runtime::Handle> {
+    Ok(instance().runtime.handle()?.1)
 }
 
 /// Drops the cached credentials for `profile` so the next call resolves the

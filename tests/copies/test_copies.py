@@ -142,8 +142,8 @@ def test_the_diagnosis_lists_both_copies_and_which_one_serves(build: dict, tmp_p
     assert result.returncode == 0, result.stderr
     copies = json.loads(result.stdout)["library_copies"]
     assert [(c["path"], c["abi"], c["serving"]) for c in copies] == [
-        (str(build["a"]), "1.1", True),
-        (str(build["b"]), "1.1", False),
+        (str(build["a"]), "1.2", True),
+        (str(build["b"]), "1.2", False),
     ]
 
 
@@ -185,11 +185,11 @@ def test_a_newer_copy_forwarding_to_an_older_one_gets_a_clear_error_for_what_it_
     lines = result.stdout.splitlines()
     # Copy A (1.0) serves; its own fingerprint export forwards nowhere.
     assert lines[0] == "fingerprint A ok tok-" + hashlib.sha256(b"a-token").hexdigest()[:16]
-    # Copy B (1.1) forwards to A, whose table lacks the slot: CREDCHAIN_UNSUPPORTED (9), both copies named.
+    # Copy B (1.2) forwards to A, whose table lacks the slot: CREDCHAIN_UNSUPPORTED (9), both copies named.
     assert lines[1] == (
         f"fingerprint B 9 9 credchain_token_fingerprint is not available: the copy of libcredchain that serves "
         f"this process, {older_minor} (version {VERSION}, ABI 1.0), predates it; this copy, {build['b']} "
-        f"(version {VERSION}, ABI 1.1), forwards every call to the serving one so that the process keeps one "
+        f"(version {VERSION}, ABI 1.2), forwards every call to the serving one so that the process keeps one "
         f"cache. Load the newer copy first, or update the older one")
     # Everything 1.0 has is still shared: one cache, one run.
     assert lines[2:] == ["newer key A ASIAMINT0001", "newer key B ASIAMINT0001"]
@@ -216,11 +216,11 @@ def test_copies_of_another_abi_major_keep_apart_and_say_so_once(build: dict, oth
     warnings = [line for line in result.stderr.splitlines() if "cannot share one cache" in line]
     assert len(warnings) == 1, result.stderr
     assert str(build["a"]) in warnings[0] and str(other_major) in warnings[0]
-    assert "(ABI 1.1" in warnings[0] and "(ABI 2.1" in warnings[0]
+    assert "(ABI 1.2" in warnings[0] and "(ABI 2.2" in warnings[0]
     report = json.loads(result.stdout[result.stdout.index("{"):])
     assert [(c["path"], c["abi"], c["serving"]) for c in report["library_copies"]] == [
-        (str(build["a"]), "1.1", True),
-        (str(other_major), "2.1", True),
+        (str(build["a"]), "1.2", True),
+        (str(other_major), "2.2", True),
     ]
 
 

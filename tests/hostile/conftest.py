@@ -65,6 +65,7 @@ PROGRAMS = ("host", "env_race", "fork_storm")
 # Codes from include/credchain.h
 OK, INVALID_ARGUMENT, NO_CREDENTIALS, PROFILE_NOT_FOUND, PARTIAL_CREDENTIALS = 0, 1, 2, 3, 4
 SOURCE_FAILED, TIMEOUT, INTERNAL, INVALID_CONFIG = 5, 6, 7, 8
+EXHAUSTED = 10  # ABI 1.2
 
 STATIC_AKID = "AKIDHOSTILESTATIC001"
 STATIC_SECRET = "hostile-static-secret-not-real"

@@ -11,6 +11,9 @@ a broken build cannot fill the machine); every process of the scenario is
 found by the scenario's unique directory in its command line and killed at
 the end.
 
+The wrapper may clear the environment first (``env -i``, as ``sudo`` and ``systemd-run`` do): round 3
+item 1, where the chain ran 308 levels deep.
+
 Must show: the outermost call fails within CREDCHAIN_TIMEOUT_MS + 2 s with
 an error naming the profile and saying "loop"; the wrapper ran at most
 twice; 5 s later no wrapper or credchain process of the scenario is alive.
@@ -29,14 +32,14 @@ TIMEOUT_MS = 3000
 SAFETY_LEVELS = 30
 
 
-def _setup(scn, cli):
+def _setup(scn, cli, clear_environment=False):
     counter = scn.root / "counter.txt"
     counter.write_text("")
     wrapper = scn.script("loop-wrapper.sh", f"""
 n=$(wc -l < "{counter}")
 if [ "$n" -ge {SAFETY_LEVELS} ]; then echo "loop-wrapper: safety stop at $n levels" >&2; exit 97; fi
 echo "$$ $(date +%s.%N)" >> "{counter}"
-exec "{cli}" get --format process --profile {PROFILE}
+exec {"env -i HOME=$HOME PATH=/usr/bin:/bin " if clear_environment else ""}"{cli}" get --format process --profile {PROFILE}
 """)
     scn.config(f"[profile {PROFILE}]\ncredential_process = {wrapper}\nregion = us-east-1\n")
     scn.env["CREDCHAIN_TIMEOUT_MS"] = str(TIMEOUT_MS)
@@ -71,8 +74,11 @@ def test_cli_get_self_referencing_credential_process(scn, cli):
     _check_aftermath(scn, counter, f"rc={run.rc} after {run.elapsed:.1f}s", run.stderr + run.stdout)
 
 
-def test_c_abi_self_referencing_credential_process(scn, cli, programs):
-    counter = _setup(scn, cli)
+@pytest.mark.parametrize("clear_environment", [False, True], ids=["plain", "env-i"])
+def test_c_abi_self_referencing_credential_process(scn, cli, programs, clear_environment):
+    """With ``env -i`` (as sudo and systemd-run do) between the levels, the guard variable is gone from the
+    inner credchain's environment; the loop must still stop at the second level."""
+    counter = _setup(scn, cli, clear_environment)
     run = run_bounded([programs["host"], f"get:{PROFILE}"], scn.env, timeout=TIMEOUT_MS / 1000 + 10)
     assert not run.timed_out and run.rc == 0, run.describe()
     rec = [r for r in run.records() if r.get("op") == "get"][0]

@@ -103,6 +103,7 @@ ERROR_CLASSES = [
     (7, credchain.InternalError),
     (8, credchain.InvalidConfigError),
     (9, credchain.UnsupportedError),
+    (10, credchain.ExhaustedError),
 ]
 
 

@@ -118,7 +118,7 @@ impl Entry {
             return Ok(snapshot.clone());
         }
         let environment = self.must_fetch()?;
-        let flight = self.join_flight(environment);
+        let flight = self.join_flight(environment)?;
         let timeout = self.context.settings.call_timeout;
         match tokio::time::timeout(timeout, flight.landed()).await {
             Ok(result) => result,
@@ -163,8 +163,8 @@ impl Entry {
         // The deadline is the real clock's: a test clock moves time for the
         // entry's decisions, not for waiting.
         let deadline = Instant::now() + timeout;
-        let flight = self.join_flight(environment);
-        let (_, handle) = self.context.runtime.handle();
+        let flight = self.join_flight(environment)?;
+        let (_, handle) = self.context.runtime.handle()?;
         match block::run_until(&handle, async move { flight.landed().await }, deadline) {
             Ok(result) => result,
             Err(Abandoned::DeadlinePassed) => Err(self.timed_out(timeout)),
@@ -191,11 +191,11 @@ impl Entry {
 
     /// The fetch in flight, or a new one started on the runtime that
     /// resolves under `environment` (a caller's capture).
-    pub fn join_flight(self: &Arc<Self>, environment: Arc<Environment>) -> Arc<Flight> {
-        let (epoch, handle) = self.context.runtime.handle();
+    pub fn join_flight(self: &Arc<Self>, environment: Arc<Environment>) -> Result<Arc<Flight>> {
+        let (epoch, handle) = self.context.runtime.handle()?;
         let mut slot = self.flight.lock();
         if let Some(flight) = slot.as_ref().filter(|f| f.runtime_epoch() == epoch) {
-            return flight.clone();
+            return Ok(flight.clone());
         }
         let flight = Arc::new(Flight::new(epoch));
         *slot = Some(flight.clone());
@@ -203,7 +203,7 @@ impl Entry {
         let entry = self.clone();
         let task_flight = flight.clone();
         handle.spawn(async move { entry.run_fetch(task_flight, environment).await });
-        flight
+        Ok(flight)
     }
 
     /// Resolves the chain, stores the outcome, and lands the flight.
@@ -345,7 +345,11 @@ impl Entry {
         if live != 0 && self.refresher_epoch.load(Ordering::Acquire) == live {
             return;
         }
-        let (epoch, handle) = self.context.runtime.handle();
+        // Out of threads: callers get the error; the refresher starts with
+        // the runtime, on a later call.
+        let Ok((epoch, handle)) = self.context.runtime.handle() else {
+            return;
+        };
         if self.refresher_epoch.swap(epoch, Ordering::AcqRel) != epoch {
             handle.spawn(self.clone().refresh_in_background());
         }
@@ -389,7 +393,9 @@ impl Entry {
                 _ => true,
             };
             if fetch {
-                let _ = self.join_flight(environment).landed().await;
+                if let Ok(flight) = self.join_flight(environment) {
+                    let _ = flight.landed().await;
+                }
             }
         }
     }

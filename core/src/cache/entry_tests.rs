@@ -188,7 +188,7 @@ fn callers_on_the_runtime_wait_as_tasks_and_share_one_fetch() {
     // holds a thread while it waits, so the fetch still runs.
     let gate = Arc::new(Semaphore::new(0));
     let b = bench_gated(&[Answer::Expiring("AKID1", HOUR)], Some(gate.clone()));
-    let (_, handle) = b.runtime.handle();
+    let (_, handle) = b.runtime.handle().unwrap();
     let waiters: Vec<_> = (0..64)
         .map(|_| {
             let entry = b.entry.clone();
@@ -218,7 +218,7 @@ fn callers_on_the_runtime_wait_as_tasks_and_share_one_fetch() {
 #[test]
 fn a_caller_on_the_runtime_gets_the_failure_and_its_back_off() {
     let b = bench(&[Answer::Fails(ErrorCode::NoCredentials), Answer::Static("AKID1")]);
-    let (_, handle) = b.runtime.handle();
+    let (_, handle) = b.runtime.handle().unwrap();
     let ask = |entry: Arc<Entry>| {
         block::run_until(
             &handle,
@@ -364,14 +364,14 @@ fn failures_in_a_row_count_their_attempts_and_back_off_longer() {
 
 /// Waits (at most 2 s) for `flight` to land, as a caller would.
 fn wait_for(b: &Bench, flight: Arc<Flight>) -> Result<Arc<Snapshot>, Error> {
-    let (_, handle) = b.runtime.handle();
+    let (_, handle) = b.runtime.handle().unwrap();
     block::run_until(&handle, async move { flight.landed().await }, Instant::now() + Duration::from_secs(2))
         .expect("the fetch lands")
 }
 
 /// Re-resolves as the refresher does when static inputs changed, and waits.
 fn resolve_again(b: &Bench) -> Result<String, ErrorCode> {
-    let flight = b.entry.join_flight(Arc::new(Environment::of(&[])));
+    let flight = b.entry.join_flight(Arc::new(Environment::of(&[]))).unwrap();
     wait_for(b, flight).map(|s| s.credentials().access_key_id.clone()).map_err(|e| e.code())
 }
 
@@ -410,7 +410,7 @@ fn an_invalidation_during_a_fetch_keeps_that_fetch_from_being_stored() {
     let gate = Arc::new(Semaphore::new(0));
     let b = bench_gated(&[Answer::Static("AKID1"), Answer::Static("AKID2")], Some(gate.clone()));
     let environment = Arc::new(Environment::of(&[]));
-    let flight = b.entry.join_flight(environment);
+    let flight = b.entry.join_flight(environment).unwrap();
     while b.script.calls() == 0 {
         std::thread::yield_now();
     }

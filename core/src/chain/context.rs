@@ -208,6 +208,9 @@ fn read_shared_file(
         Ok(bytes) => bytes,
         Err(Unreadable::Missing) => return Ok(SharedFile { path, profiles: ProfileFile::default(), exists: false }),
         Err(Unreadable::Refused(why)) => return Err(Error::invalid_config(format!("{} {why}", path.display()))),
+        Err(Unreadable::Exhausted(why)) => {
+            return Err(Error::new(ErrorCode::Exhausted, format!("{} {why}", path.display())))
+        }
     };
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::invalid_config(format!("{} is not valid UTF-8", path.display())))?;

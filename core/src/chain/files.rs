@@ -21,6 +21,9 @@ pub enum Unreadable {
     /// It exists but is no regular file, is too large, or reading it failed;
     /// the text says which, fit for a message.
     Refused(String),
+    /// It could not be opened because the process is out of descriptors
+    /// (or the kernel of memory): not the file's fault; the text says so.
+    Exhausted(String),
 }
 
 /// Reads `path` if it is a regular file of at most [`FILE_LIMIT`] bytes.
@@ -51,6 +54,7 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, Unreadable> {
 fn unopenable(error: io::Error) -> Unreadable {
     match error.kind() {
         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => Unreadable::Missing,
+        _ if platform::is_exhaustion(&error) => Unreadable::Exhausted(format!("cannot be opened ({error})")),
         _ => Unreadable::Refused(format!("cannot be opened ({error})")),
     }
 }

@@ -217,7 +217,7 @@ fn load_bundle(path: &Path) -> Result<Vec<Vec<u8>>, String> {
                 _ => "cannot be opened (permission denied?)".to_owned(),
             })
         }
-        Err(Unreadable::Refused(why)) => return Err(why),
+        Err(Unreadable::Refused(why) | Unreadable::Exhausted(why)) => return Err(why),
     };
     let mut certificates = Vec::new();
     for (index, parsed) in CertificateDer::pem_slice_iter(&bytes).enumerate() {

@@ -599,11 +599,13 @@ fn credential_process(walk: &Walk, found: &mut Vec<Pitfall>) {
 
 /// Whether the command runs `credchain get` (or `python -m credchain get`)
 /// for the walk's own profile: its `--profile` names it, or
-/// it names none and the walk is of the ambient profile.
+/// it names none and the walk is of the ambient profile. credchain may come
+/// after a wrapper (`env -i HOME=... credchain get`, `sudo -u ... credchain
+/// get`), which is where a guard kept in the environment alone was lost.
 fn runs_credchain_for(words: &[String], walk: &Walk) -> bool {
     let is_credchain = |w: &String| Path::new(w).file_name().is_some_and(|n| n == "credchain");
-    let subcommand = if words.first().is_some_and(is_credchain) {
-        words.get(1)
+    let subcommand = if let Some(at) = words.iter().position(is_credchain) {
+        words.get(at + 1)
     } else {
         words.windows(3).find(|w| w[0] == "-m" && w[1] == "credchain").map(|w| &w[2])
     };

@@ -441,6 +441,19 @@ fn credchain_get_for_the_profile_it_serves_is_a_loop() {
 }
 
 #[test]
+fn credchain_get_behind_a_wrapper_that_clears_the_environment_is_a_loop() {
+    let scratch = Scratch::new();
+    let refused = || failure(SourceName::CustomProcess, ErrorCode::InvalidConfig);
+    for wrapper in ["env -i HOME=/home/app", "sudo -u app", "/usr/bin/env -i PATH=/usr/bin"] {
+        scratch.config(&format!(
+            "[profile dev]\ncredential_process = {wrapper} /usr/local/bin/credchain get --format process --profile dev\n"
+        ));
+        let found = find(&walk(&scratch, Some("dev"), &[], refused()), SystemTime::now());
+        assert_eq!(codes(&found), [(CREDENTIAL_PROCESS_LOOP, Severity::Error, Some("custom-process"))], "{wrapper}");
+    }
+}
+
+#[test]
 fn credchain_get_without_a_profile_loops_only_for_the_ambient_profile() {
     let scratch = Scratch::new();
     let refused = || failure(SourceName::CustomProcess, ErrorCode::InvalidConfig);

@@ -174,23 +174,83 @@ pub fn fill_random(buffer: &mut [u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// A command that runs `line` through the system's shell, as aws-config
-/// runs a `credential_process`, in a process group of its own, so that
-/// [`kill_process_tree`] reaches everything it starts.
-pub fn shell_command(line: &str) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new("/bin/sh");
-    command.arg("-c").arg(line).process_group(0);
-    command
+/// The value of `name` in the environment its nearest ancestor process
+/// started with (from `/proc/PID/environ`, walking up from the parent;
+/// unreadable ancestors are skipped): a marker a process set for its
+/// descendants that a wrapper clearing the environment (`env -i`, `sudo`)
+/// cannot remove.
+pub fn variable_of_ancestors(name: &str) -> Option<String> {
+    let wanted = [name.as_bytes(), b"="].concat();
+    // SAFETY: getppid has no preconditions.
+    let mut pid = unsafe { libc::getppid() };
+    for _ in 0..64 {
+        if pid <= 1 {
+            return None;
+        }
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        let found = environ.split(|&b| b == 0).find_map(|entry| entry.strip_prefix(wanted.as_slice()));
+        if let Some(value) = found {
+            return String::from_utf8(value.to_vec()).ok();
+        }
+        pid = parent_of(pid)?;
+    }
+    None
 }
 
-/// Kills the process `pid` started by [`shell_command`] and everything in
-/// its process group. The caller must not have reaped it yet, so that the
-/// id cannot have been reused.
-pub fn kill_process_tree(pid: u32) {
-    if let Some(pid) = libc::pid_t::try_from(pid).ok().filter(|&p| p > 0) {
-        // SAFETY: signals the group this child leads.
-        unsafe { libc::kill(-pid, libc::SIGKILL) };
+/// The parent of process `pid`, from `/proc/PID/stat` (the field after the
+/// state, which follows the last parenthesis: the name may hold any).
+fn parent_of(pid: libc::pid_t) -> Option<libc::pid_t> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The process's standard error as it was when captured: log lines go to
+/// descriptor 2 only while it is still that file. A host that closed its
+/// standard descriptors has whatever it opened next there (a data file,
+/// or one of the library's own sockets), which must never get a byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StandardError {
+    device: u64,
+    inode: u64,
+}
+
+impl StandardError {
+    /// Descriptor 2 now; `None` when it is closed.
+    pub fn capture() -> Option<StandardError> {
+        // SAFETY: stat is plain data, written by fstat.
+        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat on a descriptor number; a closed one fails.
+        if unsafe { libc::fstat(2, &mut stat) } != 0 {
+            return None;
+        }
+        Some(StandardError { device: stat.st_dev as u64, inode: stat.st_ino as u64 })
     }
+
+    /// Writes `bytes` to descriptor 2 if it is still the captured file;
+    /// errors are dropped (a log line is never worth a failure, nor a
+    /// panic as `eprintln!` raises on a socket that refuses it).
+    pub fn write(&self, mut bytes: &[u8]) {
+        if StandardError::capture() != Some(*self) {
+            return;
+        }
+        while !bytes.is_empty() {
+            // SAFETY: writes from a valid slice.
+            let written = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+            if written > 0 {
+                bytes = &bytes[written as usize..];
+            } else if written == 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                return;
+            }
+        }
+    }
+}
+
+/// Whether `error` says the process ran out of something the system gives
+/// it (descriptors, processes or threads, kernel memory), rather than that
+/// something was wrong with what was asked.
+pub fn is_exhaustion(error: &io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM | libc::EAGAIN | libc::ENOBUFS))
 }
 
 /// The signals that stop `credchain serve` (and that it forwards to the

@@ -194,7 +194,7 @@ impl Instance {
     pub fn diagnose(&self, profile: Option<&str>, verify: bool) -> Result<Report> {
         let call_timeout = self.settings.call_timeout;
         let fetch_timeout = self.settings.fetch_timeout;
-        let (_, handle) = self.runtime.handle();
+        let (_, handle) = self.runtime.handle()?;
         let profile = profile.map(str::to_owned);
         let environment = self.chain.environment.refresh();
         let chain = self.chain.clone();

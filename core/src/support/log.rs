@@ -114,12 +114,18 @@ pub struct Subscribers {
 impl Subscribers {
     /// The subscribers the environment asks for: standard error at the
     /// level of `CREDCHAIN_LOG=error|warn|info|debug|trace`, as the
-    /// replaceable sink, or nobody.
+    /// replaceable sink, or nobody. Standard error is the file descriptor 2
+    /// is now (at load): if the host closes it later, lines stop rather than
+    /// land in whatever file takes its number; if it is closed now, there
+    /// is no such sink.
     pub fn from_environment() -> Subscribers {
         let subscribers = Subscribers::default();
         let from_env = std::env::var("CREDCHAIN_LOG").ok().and_then(|v| LogLevel::parse(&v));
-        if let Some(level) = from_env.filter(|&level| level != LogLevel::Off) {
-            let sink: LogSink = Arc::new(|level, message| eprintln!("credchain {}: {message}", level.name()));
+        let stderr = crate::platform::StandardError::capture();
+        if let (Some(level), Some(stderr)) = (from_env.filter(|&level| level != LogLevel::Off), stderr) {
+            let sink: LogSink = Arc::new(move |level, message| {
+                stderr.write(format!("credchain {}: {message}\n", level.name()).as_bytes())
+            });
             subscribers.update(|list| list.push(Arc::new(Subscriber { id: REPLACEABLE, level, sink: sink.clone() })));
         }
         subscribers

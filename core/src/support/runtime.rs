@@ -16,6 +16,8 @@ use std::time::Duration;
 use crate::support::sync::Mutex;
 use tokio::runtime::{Builder, Handle, Runtime};
 
+use crate::types::error::{Error, ErrorCode, Result};
+
 /// Runtime epochs, unique in the process: a flight or refresher tagged with
 /// an epoch belongs to that runtime only.
 static NEXT_EPOCH: AtomicU64 = AtomicU64::new(1);
@@ -36,15 +38,17 @@ impl RuntimeSlot {
         self.live.load(Ordering::Acquire)
     }
 
-    /// The runtime's handle and epoch, starting the runtime when needed.
-    /// Nothing foreign (no log callback) runs while the lock is held.
-    pub fn handle(&self) -> (u64, Handle) {
+    /// The runtime's handle and epoch, starting the runtime when needed;
+    /// [`ErrorCode::Exhausted`] when the process is out of threads or
+    /// descriptors for it (the next call tries again). Nothing foreign (no
+    /// log callback) runs while the lock is held.
+    pub fn handle(&self) -> Result<(u64, Handle)> {
         let started = {
             let mut slot = self.runtime.lock();
             if let Some((epoch, runtime)) = slot.as_ref() {
-                return (*epoch, runtime.handle().clone());
+                return Ok((*epoch, runtime.handle().clone()));
             }
-            let runtime = build_runtime();
+            let runtime = build_runtime()?;
             let epoch = NEXT_EPOCH.fetch_add(1, Ordering::AcqRel);
             let handle = runtime.handle().clone();
             *slot = Some((epoch, runtime));
@@ -52,7 +56,7 @@ impl RuntimeSlot {
             (epoch, handle)
         };
         crate::support::log::debug(format_args!("started the internal runtime (epoch {})", started.0));
-        started
+        Ok(started)
     }
 
     /// Stops the runtime, waiting up to `grace` for its tasks. A later call
@@ -90,7 +94,7 @@ fn configured_builder() -> Builder {
     builder
 }
 
-fn build_runtime() -> Runtime {
+fn build_runtime() -> Result<Runtime> {
     let built = match BUILDER.get().and_then(|builder| builder.try_lock()) {
         Some(mut builder) => builder.build(),
         // Not prepared, or held by a parent thread at the moment of a fork
@@ -98,7 +102,13 @@ fn build_runtime() -> Runtime {
         // environment once more.
         None => configured_builder().build(),
     };
-    built.expect("the credchain runtime could not start (out of threads or memory)")
+    built.map_err(|e| {
+        let code = if crate::platform::is_exhaustion(&e) { ErrorCode::Exhausted } else { ErrorCode::Internal };
+        Error::new(
+            code,
+            format!("the library's runtime (one thread, an epoll and an event descriptor) could not start: {e}"),
+        )
+    })
 }
 
 impl std::fmt::Debug for RuntimeSlot {

@@ -38,6 +38,11 @@ pub enum ErrorCode {
     /// The copy of the C library that serves the process predates the
     /// function called (an older copy loaded first).
     Unsupported = 9,
+    /// The process ran out of something the operating system gives it
+    /// (file descriptors, processes or threads, memory for a child): not a
+    /// bug and not the configuration; the message names what ran out, and
+    /// the next call after the host released some succeeds.
+    Exhausted = 10,
 }
 
 impl ErrorCode {
@@ -53,6 +58,7 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::InvalidConfig => "invalid-config",
             ErrorCode::Unsupported => "unsupported",
+            ErrorCode::Exhausted => "exhausted",
         }
     }
 }

@@ -22,6 +22,20 @@
  *                            each result code, VmRSS before/after and per-call times of the first and
  *                            last ten calls (printed, never judged here)
  *   limit-as:MB              setrlimit(RLIMIT_AS) so a runaway read aborts instead of eating the machine
+ *   sigchld:ign|reap         SIGCHLD set to SIG_IGN, or to a handler that reaps with waitpid(-1)
+ *                            {"op":"sigchld"}
+ *   children:N               fork N children that exit at once, wait 300 ms, then count those left
+ *                            as zombies and report whether SIGCHLD is still SIG_IGN
+ *                            {"op":"children","zombies":N,"ignored":B,"reaped_by_handler":N}
+ *   forker:EVERY_MS:LIFE_MS  a thread that forks, every EVERY_MS, a child that sleeps LIFE_MS and exits
+ *                            (a prefork server)                     {"op":"forker"}
+ *   bgget[:PROFILE]          credchain_get_credentials on a new thread (its record comes when it ends)
+ *   closestd:PATH            move the records to a duplicate of stdout, close 0, 1 and 2, and open
+ *                            PATH three times (a host data file that takes the lowest descriptors;
+ *                            PATH "-": leave them closed)          {"op":"closestd"}
+ *   cycle:N[:PROFILE]        N rounds of get then invalidate        {"op":"cycle","n":N,"codes":{"0":N,..}}
+ *   exhaust-fds              open /dev/null until EMFILE            {"op":"exhaust-fds","held":N}
+ *   release-fds              close what exhaust-fds opened          {"op":"release-fds"}
  *
  * Exit status 0 (the test judges the printed records), 2 on a bad step.
  */
@@ -31,7 +45,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "credchain.h"
@@ -154,6 +171,118 @@ static void step_unknown(long n, const char *prefix) {
     pthread_mutex_unlock(&out_lock);
 }
 
+static volatile sig_atomic_t reaped_by_handler = 0;
+
+static void reap_all(int sig) {
+    int saved = errno;
+    (void)sig;
+    while (waitpid(-1, NULL, WNOHANG) > 0) reaped_by_handler++;
+    errno = saved;
+}
+
+static void step_sigchld(const char *how) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = strcmp(how, "ign") == 0 ? SIG_IGN : reap_all;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGCHLD, &sa, NULL);
+}
+
+/* Forks n children that exit at once; 300 ms later counts those still zombies (/proc/PID/stat
+ * state Z): under SIG_IGN the kernel reaps them itself. */
+static void step_children(long n) {
+    pid_t pids[256];
+    long i, zombies = 0;
+    struct sigaction now;
+    if (n > 256) n = 256;
+    for (i = 0; i < n; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) _exit(0);
+    }
+    hostile_sleep_ms(300);
+    for (i = 0; i < n; i++) {
+        char path[64], stat[256];
+        FILE *f;
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pids[i]);
+        f = fopen(path, "r");
+        if (f == NULL) continue;
+        if (fgets(stat, sizeof stat, f) != NULL) {
+            char *close_paren = strrchr(stat, ')');
+            if (close_paren != NULL && close_paren[1] == ' ' && close_paren[2] == 'Z') zombies++;
+        }
+        fclose(f);
+    }
+    sigaction(SIGCHLD, NULL, &now);
+    pthread_mutex_lock(&out_lock);
+    printf("{\"op\":\"children\",\"zombies\":%ld,\"ignored\":%s,\"reaped_by_handler\":%d}\n", zombies,
+           now.sa_handler == SIG_IGN ? "true" : "false", (int)reaped_by_handler);
+    fflush(stdout);
+    pthread_mutex_unlock(&out_lock);
+}
+
+static long forker_every_ms, forker_life_ms;
+
+static void *forker_main(void *unused) {
+    (void)unused;
+    for (;;) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            hostile_sleep_ms(forker_life_ms);
+            _exit(0);
+        }
+        hostile_sleep_ms(forker_every_ms);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {
+        }
+    }
+    return NULL;
+}
+
+static void *bgget_main(void *profile) {
+    step_get((const char *)profile);
+    return NULL;
+}
+
+static int exhausted_fds[65536];
+static long exhausted_count = 0;
+
+static void emit(const char *op);
+
+static void step_cycle(long n, const char *profile) {
+    long i, codes[16] = {0};
+    for (i = 0; i < n; i++) {
+        credchain_credentials *c = NULL;
+        credchain_result rc = credchain_get_credentials(profile, HOSTILE_OUT(&c), NULL);
+        codes[rc < 16 ? rc : 15]++;
+        credchain_free_credentials(c);
+        credchain_invalidate(profile, NULL);
+    }
+    pthread_mutex_lock(&out_lock);
+    printf("{\"op\":\"cycle\",\"n\":%ld,\"codes\":{", n);
+    for (i = 0; i < 16; i++) printf("%s\"%ld\":%ld", i ? "," : "", i, codes[i]);
+    printf("}}\n");
+    fflush(stdout);
+    pthread_mutex_unlock(&out_lock);
+}
+
+static void step_closestd(const char *path) {
+    int records = dup(1);
+    FILE *out;
+    if (records < 0 || (out = fdopen(records, "w")) == NULL) exit(2);
+    setvbuf(out, NULL, _IOLBF, 0);
+    fflush(stdout);
+    stdout = out;
+    close(0);
+    close(1);
+    close(2);
+    if (strcmp(path, "-") != 0) {
+        int i;
+        for (i = 0; i < 3; i++) {
+            if (open(path, O_RDWR | O_CREAT | O_APPEND, 0600) != i) exit(2);
+        }
+    }
+    emit("closestd");
+}
+
 static void emit(const char *op) {
     pthread_mutex_lock(&out_lock);
     printf("{\"op\":\"%s\"}\n", op);
@@ -218,6 +347,40 @@ int main(int argc, char **argv) {
                 return 2;
             }
             emit("limit-as");
+        } else if (strncmp(s, "sigchld:", 8) == 0) {
+            step_sigchld(s + 8);
+            emit("sigchld");
+        } else if (strncmp(s, "children:", 9) == 0) {
+            step_children(strtol(s + 9, NULL, 10));
+        } else if (strncmp(s, "forker:", 7) == 0) {
+            pthread_t t;
+            char *end = NULL;
+            forker_every_ms = strtol(s + 7, &end, 10);
+            if (end == NULL || *end != ':') return 2;
+            forker_life_ms = strtol(end + 1, NULL, 10);
+            if (pthread_create(&t, NULL, forker_main, NULL) != 0) return 2;
+            emit("forker");
+        } else if (strncmp(s, "bgget", 5) == 0 && (s[5] == '\0' || s[5] == ':')) {
+            pthread_t t;
+            if (pthread_create(&t, NULL, bgget_main, (void *)arg_profile(s, 5)) != 0) return 2;
+        } else if (strncmp(s, "cycle:", 6) == 0) {
+            char *end = NULL;
+            long n = strtol(s + 6, &end, 10);
+            step_cycle(n, end != NULL && *end == ':' && end[1] != '\0' ? end + 1 : NULL);
+        } else if (strncmp(s, "closestd:", 9) == 0) {
+            step_closestd(s + 9);
+        } else if (strcmp(s, "exhaust-fds") == 0) {
+            int fd;
+            while (exhausted_count < 65536 && (fd = open("/dev/null", O_RDONLY)) >= 0) {
+                exhausted_fds[exhausted_count++] = fd;
+            }
+            pthread_mutex_lock(&out_lock);
+            printf("{\"op\":\"exhaust-fds\",\"held\":%ld,\"errno\":%d}\n", exhausted_count, errno);
+            fflush(stdout);
+            pthread_mutex_unlock(&out_lock);
+        } else if (strcmp(s, "release-fds") == 0) {
+            while (exhausted_count > 0) close(exhausted_fds[--exhausted_count]);
+            emit("release-fds");
         } else {
             fprintf(stderr, "host: unknown step %s\n", s);
             return 2;

@@ -19,6 +19,7 @@ class ErrorCode(enum.IntEnum):
     INTERNAL = 7
     INVALID_CONFIG = 8
     UNSUPPORTED = 9
+    EXHAUSTED = 10
 
 
 class CredchainError(Exception):
@@ -120,6 +121,14 @@ class UnsupportedError(CredchainError):
     CODE = ErrorCode.UNSUPPORTED
 
 
+class ExhaustedError(CredchainError):
+    """The process ran out of something the operating system gives it (file
+    descriptors, processes or threads); the message names it, and a call after
+    the host released some succeeds."""
+
+    CODE = ErrorCode.EXHAUSTED
+
+
 _BY_CODE: Dict[int, Type[CredchainError]] = {
     int(cls.CODE): cls
     for cls in (
@@ -132,6 +141,7 @@ _BY_CODE: Dict[int, Type[CredchainError]] = {
         InternalError,
         InvalidConfigError,
         UnsupportedError,
+        ExhaustedError,
     )
 }
 

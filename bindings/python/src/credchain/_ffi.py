@@ -19,7 +19,7 @@ from typing import List, Optional
 #: CREDCHAIN_ABI_MINOR in credchain.h): a library of another major has other
 #: signatures and is refused at load.
 ABI_MAJOR = 1
-ABI_MINOR = 1
+ABI_MINOR = 2
 
 # credchain_log_level
 LOG_OFF = 0

@@ -19,7 +19,7 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
         let text = match &file.text {
             Ok(text) => text,
             Err(Unreadable::Missing) => continue,
-            Err(Unreadable::Refused(why)) => return Err(broken(&file.path, why)),
+            Err(Unreadable::Refused(why) | Unreadable::Exhausted(why)) => return Err(broken(&file.path, why)),
         };
         let sections = parse_ini(text).map_err(|problem| broken(&file.path, &problem.to_string()))?;
         let Some(section) = sections.get("Credentials") else {

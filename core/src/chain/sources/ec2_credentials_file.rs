@@ -21,7 +21,7 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
         Err(Unreadable::Missing) => {
             return Ok(Detection::NotConfigured(format!("{} cannot be read", file.path.display())))
         }
-        Err(Unreadable::Refused(why)) => {
+        Err(Unreadable::Refused(why) | Unreadable::Exhausted(why)) => {
             return Err(Error::from_source(
                 ErrorCode::InvalidConfig,
                 source.as_str(),

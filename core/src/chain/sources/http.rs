@@ -13,6 +13,10 @@
 //!   a proxy in front of a link-local address is almost always a mistake,
 //!   so credchain does not).
 //!
+//! Every response body is bounded ([`BODY_LIMIT`]): an upstream that sends
+//! a gigabyte fails the fetch after a megabyte, instead of taking the
+//! host's memory (once per retry).
+//!
 //! Each fetch builds its own client (the system roots are loaded once per
 //! process by the client crate), so no connection pool outlives a fetch or
 //! crosses a `fork()`.
@@ -20,7 +24,12 @@
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore as ClientTrustStore};
 use aws_smithy_http_client::{Builder, Connector};
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
 
 use crate::chain::network::{Network, TrustStore};
 use crate::chain::SourceName;
@@ -66,12 +75,17 @@ pub fn metadata_client() -> SharedHttpClient {
     build(TlsContext::default(), ProxyConfig::disabled())
 }
 
+/// The most bytes a response body may have. Every answer the chain reads
+/// (credentials as JSON or XML, an IMDS token, a role name) is a few
+/// kilobytes.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
 fn build(tls_context: TlsContext, proxy: ProxyConfig) -> SharedHttpClient {
     // `Builder::build_https` has no proxy setting; `Connector::builder`
     // has, and `build_with_connector_fn` keeps the crate's per-settings
     // connector cache (so one fetch reuses its connections), which a
     // plain `http_client_fn` would not.
-    Builder::new().build_with_connector_fn(move |settings, components| {
+    let client = Builder::new().build_with_connector_fn(move |settings, components| {
         let mut builder = Connector::builder();
         builder.set_connector_settings(settings.cloned());
         if let Some(components) = components {
@@ -82,7 +96,45 @@ fn build(tls_context: TlsContext, proxy: ProxyConfig) -> SharedHttpClient {
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
             .tls_context(tls_context.clone())
             .build()
+    });
+    SharedHttpClient::new(BoundedBodies(client))
+}
+
+/// An HTTP client whose responses' bodies fail past [`BODY_LIMIT`] bytes.
+#[derive(Debug)]
+struct BoundedBodies(SharedHttpClient);
+
+impl HttpClient for BoundedBodies {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(BoundedConnector(self.0.http_connector(settings, components)))
+    }
+}
+
+/// `body`, failing past [`BODY_LIMIT`] bytes with an error that says so.
+fn bounded(
+    body: SdkBody,
+) -> impl http_body::Body<Data = bytes::Bytes, Error = Box<dyn std::error::Error + Send + Sync>> + Send + Sync {
+    use http_body_util::BodyExt;
+    http_body_util::Limited::new(body, BODY_LIMIT).map_err(|e| {
+        if e.is::<http_body_util::LengthLimitError>() {
+            format!("the response body is larger than {} KiB, credchain's limit", BODY_LIMIT / 1024).into()
+        } else {
+            e
+        }
     })
+}
+
+#[derive(Debug)]
+struct BoundedConnector(SharedHttpConnector);
+
+impl HttpConnector for BoundedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let answer = self.0.call(request);
+        HttpConnectorFuture::new(async move {
+            let response = answer.await?;
+            Ok(response.map(|body| SdkBody::from_body_1_x(bounded(body))))
+        })
+    }
 }
 
 fn config_error(source: SourceName, message: String) -> Error {

@@ -14,9 +14,12 @@
 //!   and what reaches a message is scrubbed (see `crate::types::text`);
 //! - the child's environment names the profiles whose processes are running
 //!   above it ([`GUARD_VARIABLE`]), so a process that runs credchain for the
-//!   same profile again is refused instead of recursing.
+//!   same profile again is refused instead of recursing; when a wrapper
+//!   cleared the environment, the nearest ancestor's starting environment
+//!   still holds it.
 
-use std::process::Stdio;
+use std::ffi::OsStr;
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::Semaphore;
@@ -74,7 +77,11 @@ pub(super) async fn fetch(
     account_id: Option<String>,
     slots: &ChildSlots,
 ) -> Result<Credentials> {
-    let above = check_not_looping(ctx.env.get(GUARD_VARIABLE), profile)?;
+    // The variable, else an ancestor's: a wrapper such as `env -i` or
+    // `sudo` between a credential_process and credchain clears it.
+    let guard =
+        ctx.env.get(GUARD_VARIABLE).map(str::to_owned).or_else(|| platform::variable_of_ancestors(GUARD_VARIABLE));
+    let above = check_not_looping(guard.as_deref(), profile)?;
     // Waiting for a slot is bounded by the fetch's own deadline.
     let _slot =
         slots.0.acquire().await.map_err(|_| failure(ErrorCode::Internal, "the process slots closed (a bug)".into()))?;
@@ -133,38 +140,23 @@ fn decode_hex(hex: &str) -> Option<String> {
 /// dropped before the child finished (the fetch timed out or was
 /// abandoned), the child's process group is killed and the child reaped.
 async fn run(ctx: &ChainContext, command: &str, guard: &str, profile: &str) -> Result<Zeroizing<Vec<u8>>> {
-    let mut child = platform::shell_command(command)
-        .env_clear()
-        .envs(ctx.child_env.0.iter().map(|(k, v)| (k, v)))
-        .env(GUARD_VARIABLE, guard)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            failure(
-                ErrorCode::SourceFailed,
-                format!("the credential_process of profile {} could not start: {e}", escape_name(profile)),
-            )
-        })?;
-    let group = GroupKiller(child.id());
-    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+    let inherited = ctx.child_env.0.iter().filter(|(name, _)| name != GUARD_VARIABLE);
+    let environment = inherited
+        .map(|(name, value)| (name.as_os_str(), value.as_os_str()))
+        .chain([(OsStr::new(GUARD_VARIABLE), OsStr::new(guard))]);
+    let mut child = platform::spawn_shell(command, environment).map_err(|e| {
+        let code = if platform::is_exhaustion(&e) { ErrorCode::Exhausted } else { ErrorCode::SourceFailed };
+        failure(code, format!("the credential_process of profile {} could not start: {e}", escape_name(profile)))
+    })?;
+    let (Some(stdout), Some(stderr)) = (child.take_stdout(), child.take_stderr()) else {
         return Err(failure(ErrorCode::Internal, "the child's pipes are missing (a bug)".into()));
     };
-    let (out, err) = tokio::join!(read_limited(stdout, OUTPUT_LIMIT + 1), read_tail(stderr, STDERR_TAIL));
-    let out = out.map_err(|e| failure(ErrorCode::SourceFailed, format!("reading the output failed: {e}")))?;
-    if out.len() > OUTPUT_LIMIT {
-        return Err(failure(ErrorCode::SourceFailed, format!("the output is larger than {} KiB", OUTPUT_LIMIT / 1024)));
-    }
-    let status = child
-        .wait()
-        .await
-        .map_err(|e| failure(ErrorCode::SourceFailed, format!("waiting for the credential_process failed: {e}")))?;
-    group.disarm();
+    let mut out = Zeroizing::new(Vec::with_capacity(4096));
+    let mut err = Vec::new();
+    let status = read_until_exit(&mut child, stdout, stderr, &mut out, &mut err).await?;
     if !status.success() {
         let code = status.code().map_or_else(|| "a signal".to_owned(), |c| format!("status {c}"));
-        let said = last_line_scrubbed(&err.unwrap_or_default());
+        let said = last_line_scrubbed(&err);
         let said = if said.is_empty() { "nothing on stderr".to_owned() } else { said };
         return Err(failure(
             ErrorCode::SourceFailed,
@@ -174,48 +166,76 @@ async fn run(ctx: &ChainContext, command: &str, guard: &str, profile: &str) -> R
     Ok(out)
 }
 
-/// Reads at most `limit` bytes (into memory that is wiped when dropped).
-async fn read_limited(pipe: impl AsyncRead + Unpin, limit: usize) -> std::io::Result<Zeroizing<Vec<u8>>> {
-    let mut bytes = Zeroizing::new(Vec::with_capacity(4096));
-    pipe.take(limit as u64).read_to_end(&mut bytes).await?;
-    Ok(bytes)
+/// How long the pipes are still read after the child exited without
+/// closing them: what it wrote before exiting is in the pipe already.
+const READ_AFTER_EXIT: Duration = Duration::from_millis(100);
+
+/// Reads both pipes and waits for the child. The child's exit, not the
+/// pipes' end-of-file, ends the read: a process the host forked meanwhile
+/// (a prefork server does exactly this) holds copies of the pipes' write
+/// ends, and their end-of-file would come only when that process exits.
+async fn read_until_exit(
+    child: &mut platform::ShellChild,
+    stdout: platform::ChildOutput,
+    stderr: platform::ChildOutput,
+    out: &mut Vec<u8>,
+    err: &mut Vec<u8>,
+) -> Result<std::process::ExitStatus> {
+    let reading =
+        async { tokio::try_join!(read_limited(stdout, OUTPUT_LIMIT, out), read_tail(stderr, STDERR_TAIL, err)) };
+    tokio::pin!(reading);
+    let (read, status) = tokio::select! {
+        read = &mut reading => (read, None),
+        status = child.wait() => {
+            let read = tokio::time::timeout(READ_AFTER_EXIT, &mut reading).await.unwrap_or(Ok(((), ())));
+            (read, Some(status))
+        }
+    };
+    read.map_err(|e| match e.kind() {
+        std::io::ErrorKind::FileTooLarge => {
+            failure(ErrorCode::SourceFailed, format!("the output is larger than {} KiB", OUTPUT_LIMIT / 1024))
+        }
+        _ => failure(ErrorCode::SourceFailed, format!("reading the output failed: {e}")),
+    })?;
+    let status = match status {
+        Some(status) => status,
+        None => child.wait().await,
+    };
+    status.map_err(|e| {
+        failure(
+            ErrorCode::SourceFailed,
+            format!(
+                "the credential_process's exit status was lost ({e}): another part of the process \
+                 reaped it (waitpid with __WALL)"
+            ),
+        )
+    })
+}
+
+/// Reads at most `limit` bytes into `bytes`; more is an error of kind
+/// `FileTooLarge`, returned at once (the child is then killed rather than
+/// waited for, as it may be blocked writing the rest).
+async fn read_limited(pipe: impl AsyncRead + Unpin, limit: usize, bytes: &mut Vec<u8>) -> std::io::Result<()> {
+    pipe.take(limit as u64 + 1).read_to_end(bytes).await?;
+    if bytes.len() > limit {
+        return Err(std::io::ErrorKind::FileTooLarge.into());
+    }
+    Ok(())
 }
 
 /// Reads to the end, keeping only the last `keep` bytes, so that a child
 /// that writes megabytes of diagnostics neither blocks on a full pipe nor
 /// fills memory.
-async fn read_tail(mut pipe: impl AsyncRead + Unpin, keep: usize) -> std::io::Result<Vec<u8>> {
-    let mut tail = Vec::with_capacity(keep);
+async fn read_tail(mut pipe: impl AsyncRead + Unpin, keep: usize, tail: &mut Vec<u8>) -> std::io::Result<()> {
     let mut chunk = [0u8; 8192];
     loop {
         let n = pipe.read(&mut chunk).await?;
         if n == 0 {
-            return Ok(tail);
+            return Ok(());
         }
         tail.extend_from_slice(&chunk[..n]);
         if tail.len() > keep {
             tail.drain(..tail.len() - keep);
-        }
-    }
-}
-
-/// Kills the child's whole process group when dropped while armed: the
-/// shell and anything it started. tokio's `kill_on_drop` then kills and
-/// reaps the child itself.
-struct GroupKiller(Option<u32>);
-
-impl GroupKiller {
-    fn disarm(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for GroupKiller {
-    fn drop(&mut self) {
-        // The child is not reaped yet (we never waited), so its id cannot
-        // have been reused.
-        if let Some(pid) = self.0 {
-            platform::kill_process_tree(pid);
         }
     }
 }

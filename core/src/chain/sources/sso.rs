@@ -240,7 +240,7 @@ pub fn token_state(bytes: std::result::Result<Vec<u8>, Unreadable>, now: SystemT
     let bytes = match bytes {
         Ok(bytes) => bytes,
         Err(Unreadable::Missing) => return TokenState::Missing,
-        Err(Unreadable::Refused(_)) => return TokenState::Unreadable,
+        Err(Unreadable::Refused(_) | Unreadable::Exhausted(_)) => return TokenState::Unreadable,
     };
     let expires = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()

@@ -18,7 +18,7 @@ final class Abi {
   // CREDCHAIN_ABI_MAJOR and CREDCHAIN_ABI_MINOR of include/credchain.h; HeaderConstantsTest checks
   // them (the names are the header's without the CREDCHAIN_ prefix).
   static final int ABI_MAJOR = 1;
-  static final int ABI_MINOR = 1;
+  static final int ABI_MINOR = 2;
 
   private Abi() {}
 

@@ -34,6 +34,11 @@ public final class CredChainException extends RuntimeException {
     INVALID_CONFIG(8),
     /** The copy of the library serving this process predates the function called; the message names both copies. */
     UNSUPPORTED(9),
+    /**
+     * The process ran out of something the operating system gives it (file descriptors, processes or
+     * threads); the message names it, and a call after the host released some succeeds.
+     */
+    EXHAUSTED(10),
     /** A number this binding does not know yet (a newer library); see {@link #nativeCode()}. */
     UNKNOWN(-1);
 

@@ -46,11 +46,11 @@ class AbiCheckTest {
         Abi.mismatch(WHERE, version(Abi.ABI_MAJOR + 1, 0)));
     // with the major as the binding sees it today, literally
     assertEquals("libcredchain loaded from /x/libcredchain.so has ABI 2.7, this binding needs "
-        + "ABI 1.1 (same major, minor at least 1): use matching versions of the credchain jar and "
+        + "ABI 1.2 (same major, minor at least 2): use matching versions of the credchain jar and "
         + "libcredchain",
         Abi.mismatch("/x/libcredchain.so", version(2, 7)));
     assertEquals("libcredchain loaded from /x/libcredchain.so has ABI 0.9, this binding needs "
-        + "ABI 1.1 (same major, minor at least 1): use matching versions of the credchain jar and "
+        + "ABI 1.2 (same major, minor at least 2): use matching versions of the credchain jar and "
         + "libcredchain",
         Abi.mismatch("/x/libcredchain.so", version(0, 9)));
     // a major that does not fit in 15 bits still reads as a number, not as a negative one

@@ -121,12 +121,12 @@ class InProcessTest {
   void codesMirrorTheCNumbers() {
     String[] names = {"OK", "INVALID_ARGUMENT", "NO_CREDENTIALS", "PROFILE_NOT_FOUND",
         "PARTIAL_CREDENTIALS", "SOURCE_FAILED", "TIMEOUT", "INTERNAL", "INVALID_CONFIG",
-        "UNSUPPORTED"};
+        "UNSUPPORTED", "EXHAUSTED"};
     for (int i = 0; i < names.length; i++) {
       assertEquals(names[i], CredChainException.Code.fromNative(i).name());
       assertEquals(i, CredChainException.Code.valueOf(names[i]).value());
     }
-    assertSame(CredChainException.Code.UNKNOWN, CredChainException.Code.fromNative(10));
+    assertSame(CredChainException.Code.UNKNOWN, CredChainException.Code.fromNative(11));
     assertSame(CredChainException.Code.UNKNOWN, CredChainException.Code.fromNative(-1));
     CredChainException future = new CredChainException(42, "new failure", "sso", null);
     assertEquals(CredChainException.Code.UNKNOWN, future.code());

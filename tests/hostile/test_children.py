@@ -66,14 +66,14 @@ def test_a_host_reaping_with_waitpid_minus_one_does_not_break_fetches(scn, progr
 
 def test_a_forking_host_does_not_stall_the_fetch(scn, programs):
     _fast_process(scn)
-    steps = ["forker:10:4000", "sleep:100"]
+    steps = ["forker:1:3000", "sleep:100"]
     for _ in range(8):
         steps += [f"get:{PROFILE}", f"invalidate:{PROFILE}"]
     run = run_bounded([programs["host"], *steps], scn.env, timeout=120)
     assert run.rc == 0, run.describe()
     gets = _gets(run)
     times = [g["ms"] for g in gets]
-    print(f"fetch times with a host forking every 10 ms (children live 4 s): {times}")
+    print(f"fetch times with a host forking every 1 ms (children live 3 s): {times}")
     assert [g["code"] for g in gets] == [OK] * 8, [(g["code"], g["message"]) for g in gets]
     assert max(times) < 2000, f"a fetch stalled on a forked child's copy of the pipe: {times} ms"
 

@@ -188,6 +188,35 @@ fn login_session_with_a_valid_cached_token() {
     assert_eq!(answer["account_id"], "123456789012");
 }
 
+/// botocore raises `LoginTokenLoadError` ("missing required fields:
+/// refreshToken") for a cache file that lacks a field: a source that failed
+/// to load, not invalid configuration.
+#[test]
+fn login_session_with_a_cached_token_missing_a_field_is_a_source_failure() {
+    let mut s = Scenario::new();
+    let session = "arn:aws:sts::123456789012:assumed-role/dev/me";
+    s.config(&format!("[default]\nlogin_session = {session}\nregion = us-east-1\n"));
+    let digest = {
+        let output = std::process::Command::new("python3")
+            .args(["-c", "import hashlib,sys;print(hashlib.sha256(sys.argv[1].encode()).hexdigest())", session])
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    s.file(
+        &format!(".aws/login/cache/{digest}.json"),
+        &format!(
+            r#"{{"accessToken":{{"accessKeyId":"ASIALOGIN","secretAccessKey":"login-secret","sessionToken":"login-token","accountId":"123456789012","expiresAt":"{}"}},"tokenType":"aws_sigv4","idToken":"i","clientId":"arn:aws:signin:::devtools/same-device","dpopKey":"k"}}"#,
+            iso_in(3600)
+        ),
+    );
+    s.env("AWS_ENDPOINT_URL_SIGNIN", "http://127.0.0.1:9");
+    let answer = s.get(None);
+    assert_eq!(answer["error"]["code"], "source-failed", "{answer}");
+    assert_eq!(answer["error"]["source"], "login", "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap().contains("refreshToken"), "{answer}");
+}
+
 #[test]
 fn container_credentials_with_an_authorization_token() {
     let server = LoopbackServer::start(|request| {

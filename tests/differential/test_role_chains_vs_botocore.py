@@ -151,6 +151,11 @@ CHAINS = [
          INVALID_CONFIG, ["loop"], "InfiniteLoopConfigError"),
     fail("chain ending in a self-reference without keys", files(role("a", "a", "b") + role("b", "b", "b")), "a",
          INVALID_CONFIG, ["loop", "b"], "InfiniteLoopConfigError"),
+    # botocore 1.43.54 made an empty CA bundle an error (before, it turned verification off).
+    fail("empty AWS_CA_BUNDLE for a role", files(role("t", "t", "base"), BASE, AWS_CA_BUNDLE=""), "t", INVALID_CONFIG,
+         ["assume-role", "AWS_CA_BUNDLE is empty"], "Invalid CA bundle"),
+    fail("blank ca_bundle in the profile for a role", files(role("t", "t", "base", "ca_bundle =  \n"), BASE), "t",
+         INVALID_CONFIG, ["assume-role", "ca_bundle in profile t is empty"], "Invalid CA bundle"),
     fail("missing source profile", files(role("a", "a", "ghost")), "a", INVALID_CONFIG, ["ghost"],
          'source_profile "ghost" referenced in the profile "a" does not exist'),
     fail("both source_profile and credential_source",

@@ -10,6 +10,8 @@ caught too.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import stat
 
 import pytest
@@ -43,6 +45,24 @@ def process_and_config_keys(scn: Scenario) -> None:
 
 
 ENV_KEYS = env(AWS_ACCESS_KEY_ID="AKIDENV", AWS_SECRET_ACCESS_KEY="env-secret")
+INVALID_CONFIG, SOURCE_FAILED = 8, 5
+LOGIN_SESSION = "arn:aws:sts::123456789012:assumed-role/dev/me"
+
+
+def login_cache_missing(*fields: str):
+    """A login_session whose cached token (where `aws login` writes it) lacks `fields`."""
+    def setup(scn: Scenario) -> None:
+        scn.config(f"[default]\nlogin_session = {LOGIN_SESSION}\nregion = us-east-1\n")
+        token = {"accessToken": {"accessKeyId": "ASIALOGIN", "secretAccessKey": "login-secret",
+                                 "sessionToken": "login-token", "accountId": "123456789012",
+                                 "expiresAt": "2099-01-01T00:00:00Z"},
+                 "tokenType": "aws_sigv4", "refreshToken": "r", "idToken": "i",
+                 "clientId": "arn:aws:signin:::devtools/same-device", "dpopKey": "k"}
+        for name in fields:
+            token.pop(name)
+        digest = hashlib.sha256(LOGIN_SESSION.encode()).hexdigest()
+        scn.write(f".aws/login/cache/{digest}.json", json.dumps(token))
+    return setup
 
 CASES = [
     Case("env", ENV_KEYS, source="env", access_key="AKIDENV"),
@@ -82,6 +102,29 @@ CASES = [
     Case("missing profile", creds_file(CREDS_DEFAULT), profile="ghost", error_code=3, message_has=["ghost"]),
     Case("missing profile from AWS_PROFILE", steps(creds_file(CREDS_DEFAULT), env(AWS_PROFILE="ghost")), error_code=3,
          message_has=["ghost"]),
+    # botocore checks the instance metadata settings when it builds its resolver, before any source answers.
+    Case("invalid IMDS endpoint mode fails before env keys answer",
+         steps(ENV_KEYS, env(AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE="IPv5")), error_code=INVALID_CONFIG,
+         message_has=["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE is \"IPv5\""],
+         boto_error="Invalid EC2 Instance Metadata endpoint mode: IPv5"),
+    Case("invalid IMDS endpoint mode in the profile",
+         steps(ENV_KEYS, config_file("[default]\nec2_metadata_service_endpoint_mode = ipv5\n")),
+         error_code=INVALID_CONFIG, message_has=["ec2_metadata_service_endpoint_mode is \"ipv5\""],
+         boto_error="Invalid EC2 Instance Metadata endpoint mode: ipv5"),
+    Case("IMDS endpoint mode in any case", steps(ENV_KEYS, env(AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE="IPV6")),
+         source="env", access_key="AKIDENV"),
+    Case("IMDS endpoint that is not a URL fails before env keys answer",
+         steps(ENV_KEYS, env(AWS_EC2_METADATA_SERVICE_ENDPOINT="localhost:1234")), error_code=INVALID_CONFIG,
+         message_has=["which is not a URL"], boto_error="Invalid endpoint EC2 Instance Metadata endpoint"),
+    Case("relative container full URI", env(AWS_CONTAINER_CREDENTIALS_FULL_URI="/v2/credentials"),
+         error_code=INVALID_CONFIG, message_has=["AWS_CONTAINER_CREDENTIALS_FULL_URI", "which names no host"],
+         boto_error="Unsupported host 'None'"),
+    Case("container full URI on a host that is not allowed",
+         env(AWS_CONTAINER_CREDENTIALS_FULL_URI="http://10.0.0.1/creds"), error_code=INVALID_CONFIG,
+         message_has=["which names host 10.0.0.1"], boto_error="Unsupported host '10.0.0.1'"),
+    Case("login cache file missing a field", login_cache_missing("refreshToken"),
+         error_code=SOURCE_FAILED, message_has=["login", "missing field `refreshToken`"],
+         boto_error="missing required fields: refreshToken"),
 ]
 
 
@@ -97,6 +140,8 @@ def test_probe_agrees_with_botocore(scn: Scenario, case: Case) -> None:
         assert mine["code"] == case.error_code, mine
         for word in case.message_has:
             assert word in mine["message"], mine
+        if case.boto_error:
+            assert case.boto_error in reference["error"], reference
         assert run.rc == 1
         return
     assert reference["ok"] is True, reference

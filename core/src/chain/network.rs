@@ -9,10 +9,11 @@
 //!   `EndpointCreator._get_verify_value` falls back to `REQUESTS_CA_BUNDLE`.
 //!   The path goes to urllib3 as `ca_certs`, which *replaces* the default
 //!   roots: with a bundle, only its certificates are trusted, and so it is
-//!   here. botocore turns verification off for an empty `AWS_CA_BUNDLE`
-//!   (its `verify` becomes `''`, which is false); credchain never does, and
-//!   treats an empty variable as unset. The path is used as written, with
-//!   no `~` expansion, as botocore hands it to OpenSSL.
+//!   here. An empty or blank value (an empty variable still wins over the
+//!   profile's setting) is refused, as botocore refuses it since 1.43.54
+//!   (`EndpointCreator._validate_verify_value`; before, its `verify` became
+//!   `''`, which turned verification off). The path is used as written,
+//!   with no `~` expansion, as botocore hands it to OpenSSL.
 //! - **Proxy.** botocore takes proxies from `urllib.request.getproxies()`
 //!   and `proxy_bypass()` (`botocore.utils.get_environ_proxies`), and only
 //!   the entry for the URL's scheme: `https_proxy` for every HTTPS call
@@ -137,6 +138,9 @@ impl Network {
         let trust = choose_trust_store(env, profile, profile_bundle);
         let certificates = match &trust {
             TrustStore::System => Ok(Vec::new()),
+            TrustStore::Bundle { path, origin } if path.to_string_lossy().trim().is_empty() => Err(format!(
+                "the CA bundle setting {origin} is empty: name a bundle file, or unset it for the system's roots"
+            )),
             TrustStore::Bundle { path, origin } => {
                 load_bundle(path).map_err(|why| format!("the CA bundle {} (from {origin}) {why}", path.display()))
             }
@@ -146,17 +150,17 @@ impl Network {
 }
 
 /// `AWS_CA_BUNDLE`, then the profile's `ca_bundle`, then
-/// `REQUESTS_CA_BUNDLE`, then the system's roots (botocore's order; empty
-/// values count as unset, see the module docs).
+/// `REQUESTS_CA_BUNDLE`, then the system's roots (botocore's order; a set
+/// but empty value is chosen, and refused when read, see the module docs).
 pub fn choose_trust_store(env: &EnvVars, profile: &str, profile_bundle: Option<&str>) -> TrustStore {
     let bundle = |path: &str, origin| TrustStore::Bundle { path: PathBuf::from(path), origin };
-    if let Some(path) = env.non_empty("AWS_CA_BUNDLE") {
+    if let Some(path) = env.get("AWS_CA_BUNDLE") {
         return bundle(path, BundleOrigin::Variable("AWS_CA_BUNDLE"));
     }
-    if let Some(path) = profile_bundle.filter(|p| !p.is_empty()) {
+    if let Some(path) = profile_bundle {
         return bundle(path, BundleOrigin::Profile(profile.to_owned()));
     }
-    if let Some(path) = env.non_empty("REQUESTS_CA_BUNDLE") {
+    if let Some(path) = env.get("REQUESTS_CA_BUNDLE") {
         return bundle(path, BundleOrigin::Variable("REQUESTS_CA_BUNDLE"));
     }
     TrustStore::System
@@ -287,12 +291,25 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_aws_ca_bundle_never_turns_verification_off() {
+    fn an_empty_ca_bundle_is_refused_and_never_turns_verification_off() {
+        // An empty variable still wins over the profile's setting.
         assert_eq!(
             choose_trust_store(&env(&[("AWS_CA_BUNDLE", "")]), "dev", Some("/p.pem")),
-            bundle("/p.pem", BundleOrigin::Profile("dev".into()))
+            bundle("", BundleOrigin::Variable("AWS_CA_BUNDLE"))
         );
-        assert_eq!(choose_trust_store(&env(&[("AWS_CA_BUNDLE", "")]), "dev", None), TrustStore::System);
+        let refused = |vars: &[(&'static str, &str)], profile_bundle: Option<&str>| {
+            Network::read(&env(vars), "dev", profile_bundle).certificates.unwrap_err()
+        };
+        assert_eq!(
+            refused(&[("AWS_CA_BUNDLE", "")], Some("/p.pem")),
+            "the CA bundle setting AWS_CA_BUNDLE is empty: name a bundle file, or unset it for the system's roots"
+        );
+        assert_eq!(
+            refused(&[], Some("  ")),
+            "the CA bundle setting ca_bundle in profile dev is empty: name a bundle file, or unset it for the \
+             system's roots"
+        );
+        assert!(refused(&[("REQUESTS_CA_BUNDLE", " ")], None).starts_with("the CA bundle setting REQUESTS_CA_BUNDLE"));
     }
 
     #[test]

@@ -146,6 +146,9 @@ pub fn decide(ctx: &ChainContext) -> Decision {
     if let Err(error) = check_profile_exists(ctx) {
         trace.profile_missing = true;
         trace.error = Some(error);
+    } else if let Err(error) = sources::check_settings(ctx) {
+        trace.error = Some(error);
+        trace.failed_source = Some(SourceName::IamRole);
     }
     let mut first = None;
     for source in ORDER {

@@ -1,6 +1,17 @@
 //! `iam-role`: IMDSv2 on EC2. `AWS_EC2_METADATA_DISABLED=true` skips it;
 //! `AWS_EC2_METADATA_SERVICE_ENDPOINT` or the profile's
-//! `ec2_metadata_service_endpoint` moves it.
+//! `ec2_metadata_service_endpoint` moves it, and
+//! `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE` or the profile's
+//! `ec2_metadata_service_endpoint_mode` (`ipv4`, `ipv6`, in any case)
+//! picks the default address.
+//!
+//! As botocore (`create_credential_resolver` builds its instance metadata
+//! fetcher first), an invalid mode or an endpoint that is not a URL fails
+//! the whole chain, before any source is asked, even when environment keys
+//! would answer and even when instance metadata is disabled
+//! ([`check_settings`]). The endpoint is always handed to aws-config's
+//! client explicitly, so that it never reads those variables itself on the
+//! runtime's thread.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -9,7 +20,7 @@ use crate::support::sync::Mutex;
 use aws_config::imds::client::Client as ImdsClient;
 use aws_config::imds::credentials::ImdsCredentialsProvider;
 
-use super::{delegate, metadata_provider_config, Detection, Plan};
+use super::{delegate, metadata_provider_config, url, Detection, Plan};
 use crate::chain::context::ChainContext;
 use crate::chain::SourceName;
 use crate::types::credentials::Credentials;
@@ -22,18 +33,57 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const READ_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_ATTEMPTS: u32 = 2;
 
+/// The default address (`ipv4` mode), and the one in `ipv6` mode.
+const IPV4_ENDPOINT: &str = "http://169.254.169.254";
+const IPV6_ENDPOINT: &str = "http://[fd00:ec2::254]";
+
 /// Applies unless disabled.
 pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
     let disabled = ctx.env.get("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     if disabled {
         return Ok(Detection::NotConfigured("AWS_EC2_METADATA_DISABLED is true".into()));
     }
-    let endpoint = ctx
-        .env
-        .non_empty("AWS_EC2_METADATA_SERVICE_ENDPOINT")
-        .or_else(|| ctx.profile_value("ec2_metadata_service_endpoint"))
-        .map(str::to_owned);
-    Ok(Detection::Configured(Plan::Imds { endpoint }))
+    Ok(Detection::Configured(Plan::Imds { endpoint: endpoint(ctx)? }))
+}
+
+/// Checks the instance metadata settings, as botocore does before it asks
+/// any source (see the module docs).
+pub(crate) fn check_settings(ctx: &ChainContext) -> Result<()> {
+    endpoint(ctx).map(|_| ())
+}
+
+/// The endpoint to ask: the configured one, else the mode's address.
+fn endpoint(ctx: &ChainContext) -> Result<String> {
+    let configured = [
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT", ctx.env.non_empty("AWS_EC2_METADATA_SERVICE_ENDPOINT")),
+        ("the profile's ec2_metadata_service_endpoint", ctx.profile_value("ec2_metadata_service_endpoint")),
+    ];
+    let mode = [
+        ("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", ctx.env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")),
+        ("the profile's ec2_metadata_service_endpoint_mode", ctx.profile_value("ec2_metadata_service_endpoint_mode")),
+    ];
+    let ipv6 = match mode.into_iter().find_map(|(origin, value)| Some((origin, value?))) {
+        None => false,
+        Some((_, value)) if value.eq_ignore_ascii_case("ipv4") => false,
+        Some((_, value)) if value.eq_ignore_ascii_case("ipv6") => true,
+        Some((origin, value)) => {
+            return Err(invalid_setting(format!(
+                "{origin} is \"{}\", not an instance metadata endpoint mode (ipv4 or ipv6, in any case)",
+                escape_name(value)
+            )))
+        }
+    };
+    match configured.into_iter().find_map(|(origin, value)| Some((origin, value?))) {
+        Some((origin, url)) if url::scheme_and_host(url).is_none() => {
+            Err(invalid_setting(format!("{origin} is \"{}\", which is not a URL (scheme://host)", escape_name(url))))
+        }
+        Some((_, url)) => Ok(url.to_owned()),
+        None => Ok(if ipv6 { IPV6_ENDPOINT } else { IPV4_ENDPOINT }.to_owned()),
+    }
+}
+
+fn invalid_setting(detail: String) -> Error {
+    Error::from_source(ErrorCode::InvalidConfig, SourceName::IamRole.as_str(), detail)
 }
 
 /// The provider is kept across fetches (per runtime and endpoint) because
@@ -42,7 +92,7 @@ pub(super) fn detect(ctx: &ChainContext) -> Result<Detection> {
 /// as every SDK does. A fresh provider would forget them.
 struct KeptProvider {
     runtime_epoch: u64,
-    endpoint: Option<String>,
+    endpoint: String,
     provider: Arc<ImdsCredentialsProvider>,
 }
 
@@ -57,28 +107,23 @@ impl std::fmt::Debug for KeptImds {
     }
 }
 
-fn build_provider(ctx: &ChainContext, endpoint: Option<&str>) -> Result<ImdsCredentialsProvider> {
+fn build_provider(ctx: &ChainContext, endpoint: &str) -> Result<ImdsCredentialsProvider> {
     let config = metadata_provider_config(ctx);
-    let mut client = ImdsClient::builder()
+    let client = ImdsClient::builder()
         .configure(&config)
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(READ_TIMEOUT)
-        .max_attempts(MAX_ATTEMPTS);
-    if let Some(url) = endpoint {
-        client = client.endpoint(url).map_err(|e| {
-            Error::from_source(
-                ErrorCode::InvalidConfig,
-                SourceName::IamRole.as_str(),
-                format!("bad endpoint {}: {}", escape_name(url), scrub_upstream(&e.to_string())),
-            )
+        .max_attempts(MAX_ATTEMPTS)
+        .endpoint(endpoint)
+        .map_err(|e| {
+            invalid_setting(format!("bad endpoint {}: {}", escape_name(endpoint), scrub_upstream(&e.to_string())))
         })?;
-    }
     Ok(ImdsCredentialsProvider::builder().configure(&config).imds_client(client.build()).build())
 }
 
 fn provider_for(
     ctx: &ChainContext,
-    endpoint: Option<String>,
+    endpoint: String,
     kept: &KeptImds,
     epoch: u64,
 ) -> Result<Arc<ImdsCredentialsProvider>> {
@@ -86,7 +131,7 @@ fn provider_for(
     if let Some(k) = kept.as_ref().filter(|k| k.runtime_epoch == epoch && k.endpoint == endpoint) {
         return Ok(k.provider.clone());
     }
-    let provider = Arc::new(build_provider(ctx, endpoint.as_deref())?);
+    let provider = Arc::new(build_provider(ctx, &endpoint)?);
     *kept = Some(KeptProvider { runtime_epoch: epoch, endpoint, provider: provider.clone() });
     Ok(provider)
 }
@@ -100,7 +145,7 @@ fn provider_for(
 /// is tied to.
 pub(super) async fn fetch(
     ctx: &ChainContext,
-    endpoint: Option<String>,
+    endpoint: String,
     kept: &KeptImds,
     runtime_epoch: u64,
 ) -> Result<Credentials> {
@@ -108,7 +153,7 @@ pub(super) async fn fetch(
     match delegate(SourceName::IamRole, provider.as_ref()).await {
         Ok(credentials) if !expired(&credentials) => Ok(credentials),
         Ok(_stale) => {
-            let fresh = build_provider(ctx, endpoint.as_deref())?;
+            let fresh = build_provider(ctx, &endpoint)?;
             match delegate(SourceName::IamRole, &fresh).await {
                 Ok(credentials) if !expired(&credentials) => Ok(credentials),
                 Ok(_) => Err(not_found("it answered with credentials that had already expired")),
@@ -144,7 +189,7 @@ mod tests {
     use crate::chain::testing::{not_configured, plan, Scratch};
     use crate::chain::SourceName;
 
-    fn endpoint(scratch: &Scratch, vars: &[(&'static str, &str)]) -> Option<String> {
+    fn endpoint(scratch: &Scratch, vars: &[(&'static str, &str)]) -> String {
         match plan(scratch.detect(SourceName::IamRole, None, vars)) {
             Plan::Imds { endpoint } => endpoint,
             other => panic!("expected an Imds plan, got {other:?}"),
@@ -154,7 +199,7 @@ mod tests {
     #[test]
     fn instance_metadata_applies_unless_disabled_at_the_default_endpoint() {
         let scratch = Scratch::new();
-        assert_eq!(endpoint(&scratch, &[("AWS_EC2_METADATA_DISABLED", "false")]), None);
+        assert_eq!(endpoint(&scratch, &[("AWS_EC2_METADATA_DISABLED", "false")]), "http://169.254.169.254");
     }
 
     #[test]
@@ -163,7 +208,7 @@ mod tests {
         let scratch = Scratch::new();
         let why = not_configured(scratch.detect(SourceName::IamRole, None, &[("AWS_EC2_METADATA_DISABLED", "TRUE")]));
         assert_eq!(why, "AWS_EC2_METADATA_DISABLED is true");
-        assert_eq!(endpoint(&scratch, &[("AWS_EC2_METADATA_DISABLED", "1")]), None);
+        assert_eq!(endpoint(&scratch, &[("AWS_EC2_METADATA_DISABLED", "1")]), "http://169.254.169.254");
     }
 
     #[test]
@@ -171,8 +216,55 @@ mod tests {
         let scratch = Scratch::new();
         scratch.config("[default]\nec2_metadata_service_endpoint = http://10.0.0.1\n");
         let on = ("AWS_EC2_METADATA_DISABLED", "false");
-        assert_eq!(endpoint(&scratch, &[on]).as_deref(), Some("http://10.0.0.1"));
+        assert_eq!(endpoint(&scratch, &[on]), "http://10.0.0.1");
         let vars = [on, ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1338")];
-        assert_eq!(endpoint(&scratch, &vars).as_deref(), Some("http://127.0.0.1:1338"));
+        assert_eq!(endpoint(&scratch, &vars), "http://127.0.0.1:1338");
+    }
+
+    #[test]
+    fn the_mode_picks_the_default_address_in_any_case() {
+        let scratch = Scratch::new();
+        let on = ("AWS_EC2_METADATA_DISABLED", "false");
+        assert_eq!(
+            endpoint(&scratch, &[on, ("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv6")]),
+            "http://[fd00:ec2::254]"
+        );
+        assert_eq!(
+            endpoint(&scratch, &[on, ("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPV4")]),
+            "http://169.254.169.254"
+        );
+        scratch.config("[default]\nec2_metadata_service_endpoint_mode = ipv6\n");
+        assert_eq!(endpoint(&scratch, &[on]), "http://[fd00:ec2::254]");
+        // The variable wins over the profile; an endpoint wins over a mode.
+        assert_eq!(
+            endpoint(&scratch, &[on, ("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "ipv4")]),
+            "http://169.254.169.254"
+        );
+        let vars = [on, ("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1338")];
+        assert_eq!(endpoint(&scratch, &vars), "http://127.0.0.1:1338");
+    }
+
+    #[test]
+    fn an_invalid_mode_or_endpoint_fails_the_chain_even_when_disabled() {
+        let scratch = Scratch::new();
+        let check = |vars: &[(&'static str, &str)]| super::check_settings(&scratch.context(None, vars));
+        let error = check(&[("AWS_EC2_METADATA_DISABLED", "true"), ("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv5")])
+            .unwrap_err();
+        assert_eq!(error.code(), crate::types::error::ErrorCode::InvalidConfig);
+        assert_eq!(
+            error.to_string(),
+            "iam-role: AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE is \"IPv5\", not an instance metadata endpoint mode \
+             (ipv4 or ipv6, in any case)"
+        );
+        // botocore (urlparse) finds no host in these.
+        for url in ["localhost:1234", "http://", "not a url", "169.254.169.254"] {
+            let error = check(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", url)]).unwrap_err();
+            assert!(error.to_string().ends_with("which is not a URL (scheme://host)"), "{url}: {error}");
+        }
+        for url in ["http://localhost:1234", "https://[fd00:ec2::254]/", "//host"] {
+            assert!(check(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT", url)]).is_ok(), "{url}");
+        }
+        // An empty mode variable is a value, as in botocore.
+        assert!(check(&[("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "")]).is_err());
     }
 }

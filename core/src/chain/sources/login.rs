@@ -7,7 +7,7 @@ use super::{delegate, provider_config, Detection, Plan};
 use crate::chain::context::ChainContext;
 use crate::chain::SourceName;
 use crate::types::credentials::Credentials;
-use crate::types::error::Result;
+use crate::types::error::{ErrorCode, Result};
 
 /// Applies when the profile has `login_session`.
 pub(super) fn detect(ctx: &ChainContext, profile: &str) -> Result<Detection> {
@@ -17,11 +17,18 @@ pub(super) fn detect(ctx: &ChainContext, profile: &str) -> Result<Detection> {
     }
 }
 
-/// Reads the cached login token and refreshes it when needed.
+/// Reads the cached login token and refreshes it when needed. A token file
+/// that cannot be used (a missing field) is the source failing to load, as
+/// botocore's `LoginTokenLoadError` says, not invalid configuration, which
+/// aws-config calls it; the profile and the network settings are checked
+/// before and keep their own code.
 pub(super) async fn fetch(ctx: &ChainContext, session: &str) -> Result<Credentials> {
     let provider =
         LoginCredentialsProvider::builder(session).configure(&provider_config(ctx, SourceName::Login)?).build();
-    delegate(SourceName::Login, &provider).await
+    delegate(SourceName::Login, &provider).await.map_err(|error| match error.code() {
+        ErrorCode::InvalidConfig => error.with_code(ErrorCode::SourceFailed),
+        _ => error,
+    })
 }
 
 #[cfg(test)]

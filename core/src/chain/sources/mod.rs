@@ -15,6 +15,7 @@ mod login;
 mod process;
 mod shared_credentials_file;
 mod sso;
+mod url;
 mod web_identity;
 
 pub use assume_role::{role_chain, RoleHop};
@@ -90,12 +91,19 @@ pub enum Plan {
     },
     /// The container credentials endpoint.
     Container,
-    /// Instance metadata, at an optional custom endpoint.
+    /// Instance metadata.
     Imds {
         /// `AWS_EC2_METADATA_SERVICE_ENDPOINT` or the profile's
-        /// `ec2_metadata_service_endpoint`.
-        endpoint: Option<String>,
+        /// `ec2_metadata_service_endpoint`, else the address of the
+        /// endpoint mode (IPv4 by default).
+        endpoint: String,
     },
+}
+
+/// Settings botocore checks before it asks any source, whichever answers:
+/// the instance metadata endpoint and its mode.
+pub fn check_settings(ctx: &ChainContext) -> Result<()> {
+    imds::check_settings(ctx)
 }
 
 /// Decides whether `source` applies to `ctx`. An error (half a key pair, a

@@ -163,8 +163,10 @@ fn sso_without_a_cached_token_fails_naming_the_source() {
     assert!(portal.seen().is_empty());
 }
 
-#[test]
-fn login_session_with_a_valid_cached_token() {
+/// A `login_session` profile whose token `aws login` cached (valid for an
+/// hour), with `refresh_token` as its refresh token field (`None`: the
+/// field is missing); the sign-in endpoint is a closed loopback port.
+fn login_scenario(refresh_token: Option<&str>) -> Scenario {
     let mut s = Scenario::new();
     let session = "arn:aws:sts::123456789012:assumed-role/dev/me";
     s.config(&format!("[default]\nlogin_session = {session}\nregion = us-east-1\n"));
@@ -175,14 +177,21 @@ fn login_session_with_a_valid_cached_token() {
             .unwrap();
         String::from_utf8(output.stdout).unwrap().trim().to_owned()
     };
+    let refresh = refresh_token.map(|t| format!(r#""refreshToken":"{t}","#)).unwrap_or_default();
     s.file(
         &format!(".aws/login/cache/{digest}.json"),
         &format!(
-            r#"{{"accessToken":{{"accessKeyId":"ASIALOGIN","secretAccessKey":"login-secret","sessionToken":"login-token","accountId":"123456789012","expiresAt":"{}"}},"tokenType":"aws_sigv4","refreshToken":"r","idToken":"i","clientId":"arn:aws:signin:::devtools/same-device","dpopKey":"k"}}"#,
+            r#"{{"accessToken":{{"accessKeyId":"ASIALOGIN","secretAccessKey":"login-secret","sessionToken":"login-token","accountId":"123456789012","expiresAt":"{}"}},"tokenType":"aws_sigv4",{refresh}"idToken":"i","clientId":"arn:aws:signin:::devtools/same-device","dpopKey":"k"}}"#,
             iso_in(3600)
         ),
     );
     s.env("AWS_ENDPOINT_URL_SIGNIN", "http://127.0.0.1:9");
+    s
+}
+
+#[test]
+fn login_session_with_a_valid_cached_token() {
+    let s = login_scenario(Some("r"));
     let answer = s.get(None);
     assert_credentials(&answer, "login", "ASIALOGIN", "login-secret", Some("login-token"));
     assert_eq!(answer["account_id"], "123456789012");
@@ -193,24 +202,7 @@ fn login_session_with_a_valid_cached_token() {
 /// to load, not invalid configuration.
 #[test]
 fn login_session_with_a_cached_token_missing_a_field_is_a_source_failure() {
-    let mut s = Scenario::new();
-    let session = "arn:aws:sts::123456789012:assumed-role/dev/me";
-    s.config(&format!("[default]\nlogin_session = {session}\nregion = us-east-1\n"));
-    let digest = {
-        let output = std::process::Command::new("python3")
-            .args(["-c", "import hashlib,sys;print(hashlib.sha256(sys.argv[1].encode()).hexdigest())", session])
-            .output()
-            .unwrap();
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
-    };
-    s.file(
-        &format!(".aws/login/cache/{digest}.json"),
-        &format!(
-            r#"{{"accessToken":{{"accessKeyId":"ASIALOGIN","secretAccessKey":"login-secret","sessionToken":"login-token","accountId":"123456789012","expiresAt":"{}"}},"tokenType":"aws_sigv4","idToken":"i","clientId":"arn:aws:signin:::devtools/same-device","dpopKey":"k"}}"#,
-            iso_in(3600)
-        ),
-    );
-    s.env("AWS_ENDPOINT_URL_SIGNIN", "http://127.0.0.1:9");
+    let s = login_scenario(None);
     let answer = s.get(None);
     assert_eq!(answer["error"]["code"], "source-failed", "{answer}");
     assert_eq!(answer["error"]["source"], "login", "{answer}");

@@ -84,11 +84,6 @@ pub fn spawn_shell<'a>(
 }
 
 impl ShellChild {
-    /// The child's process id.
-    pub fn id(&self) -> u32 {
-        self.pid as u32
-    }
-
     /// Its standard output, once.
     pub fn take_stdout(&mut self) -> Option<ChildOutput> {
         self.stdout.take()
@@ -145,16 +140,6 @@ impl Drop for ShellChild {
             }
             std::thread::sleep(Duration::from_micros(200));
         }
-    }
-}
-
-/// Kills the process `pid` started by [`spawn_shell`] and everything in
-/// its process group. The caller must not have reaped it yet, so that the
-/// id cannot have been reused.
-pub fn kill_process_tree(pid: u32) {
-    if let Some(pid) = libc::pid_t::try_from(pid).ok().filter(|&p| p > 0) {
-        // SAFETY: signals the group this child leads.
-        unsafe { libc::kill(-pid, libc::SIGKILL) };
     }
 }
 

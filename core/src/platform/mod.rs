@@ -12,7 +12,7 @@
 //! | the home directory, from the captured environment | [`home_directory`], [`HOME_VARIABLES`] |
 //! | be told in a forked child | [`on_fork_in_child`] |
 //! | the other loaded copies of the library | [`loaded_objects_exporting`], [`pin_loaded_object`] |
-//! | a child process and its whole tree | [`spawn_shell`], [`ShellChild`], [`kill_process_tree`], [`exit_code`] |
+//! | a child process and its whole tree | [`spawn_shell`], [`ShellChild`], [`exit_code`] |
 //! | files: bounded opening, identity, type, permissions, ownership | [`open_for_reading`], [`FileIdentity`], [`describe_file_type`], [`permission_bits`], [`owned_by_this_user`], [`create_private_file`], [`make_private_directory`], [`lock_exclusively`] |
 //! | random bytes for secrets | [`fill_random`] |
 //! | log lines to standard error, only while it is the file it was | [`StandardError`] |

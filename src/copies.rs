@@ -185,8 +185,10 @@ macro_rules! slot {
     ($table:expr, $name:ident) => {{
         let table: *const $crate::copies::CopyTable = $table;
         let size = ::std::ptr::addr_of!((*table).size).read();
+        // The slot's end from the type alone: a pointer to a slot past the
+        // end of an older copy's table must never be formed.
         let end = ::std::mem::offset_of!($crate::copies::CopyTable, $name)
-            + ::std::mem::size_of_val(&::std::ptr::addr_of!((*table).$name));
+            + $crate::copies::field_size(|t: &$crate::copies::CopyTable| &t.$name);
         if size >= end {
             ::std::option::Option::Some(::std::ptr::addr_of!((*table).$name).read())
         } else {
@@ -195,6 +197,12 @@ macro_rules! slot {
     }};
 }
 pub(crate) use slot;
+
+/// The size of the field `_field` picks (the closure is never called: it
+/// names the field's type without a table to look at).
+pub(crate) fn field_size<T>(_field: impl Fn(&CopyTable) -> &T) -> usize {
+    std::mem::size_of::<T>()
+}
 
 /// The error for a function the serving copy lacks.
 pub(crate) fn missing_function(name: &str) -> Error {
@@ -287,7 +295,11 @@ pub fn loaded_copies() -> Vec<LoadedCopy> {
 unsafe fn read_identity(symbol: usize, path: String) -> Option<LoadedCopy> {
     // SAFETY: by the contract, a function taking nothing and returning a
     // static identity whose layout never changes.
-    let identity: extern "C" fn() -> *const CopyIdentity = unsafe { std::mem::transmute(symbol) };
+    // The address becomes a pointer with the provenance the loader exposed
+    // (a bare integer transmuted to a function pointer has none: Miri
+    // reports calling it as undefined behaviour).
+    let identity: extern "C" fn() -> *const CopyIdentity =
+        unsafe { std::mem::transmute(std::ptr::with_exposed_provenance::<()>(symbol)) };
     let this = symbol == super::credchain_copy_identity as *const () as usize;
     // SAFETY: a static of the other copy, which is loaded.
     let identity = unsafe { identity().as_ref()? };
@@ -328,4 +340,158 @@ fn warn_about_incompatible(copies: &[LoadedCopy]) {
             ));
         }
     });
+}
+
+/// Settles, in a unit test, what [`decide`] settles in a test binary (no
+/// loaded object exports an identity, so this copy serves), without the walk
+/// of the loaded objects: the exports can then be called under Miri, which
+/// cannot run `dl_iterate_phdr` (`scripts/miri`).
+#[cfg(test)]
+pub(crate) fn serve_in_this_copy() {
+    let _ = SERVER.compare_exchange(std::ptr::null_mut(), own_table().cast_mut(), Ordering::AcqRel, Ordering::Acquire);
+}
+
+/// Another copy's identity and table, made up in memory and read through
+/// the functions that read a loaded copy's (`read_identity`, `slot!`).
+/// An older copy's table is shorter than this copy's type: the made-up
+/// tables are allocations of exactly their reported size, so that Miri
+/// (`scripts/miri`) reports any read past a table's end.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::alloc::{alloc_zeroed, dealloc, Layout};
+    use std::cell::Cell;
+
+    /// An ABI 1.0 copy's table ends before `token_fingerprint`.
+    const TABLE_1_0_SIZE: usize = std::mem::offset_of!(CopyTable, token_fingerprint);
+
+    /// The first `size` bytes of this copy's table, in an allocation of
+    /// exactly `size` bytes whose first field says `size`.
+    struct MadeUpTable {
+        bytes: *mut u8,
+        layout: Layout,
+    }
+
+    impl MadeUpTable {
+        fn new(size: usize) -> MadeUpTable {
+            let layout = Layout::from_size_align(size, std::mem::align_of::<CopyTable>()).unwrap();
+            // SAFETY: `layout` is not zero-sized; the copy stays inside both
+            // this allocation and this copy's (larger) static table.
+            unsafe {
+                let bytes = alloc_zeroed(layout);
+                assert!(!bytes.is_null());
+                std::ptr::copy_nonoverlapping(own_table().cast::<u8>(), bytes, size);
+                bytes.cast::<usize>().write(size);
+                MadeUpTable { bytes, layout }
+            }
+        }
+
+        fn table(&self) -> *const CopyTable {
+            self.bytes.cast_const().cast()
+        }
+    }
+
+    impl Drop for MadeUpTable {
+        fn drop(&mut self) {
+            // SAFETY: allocated in `new` with this layout.
+            unsafe { dealloc(self.bytes, self.layout) };
+        }
+    }
+
+    thread_local! {
+        static IDENTITY: Cell<*const CopyIdentity> = const { Cell::new(std::ptr::null()) };
+    }
+
+    /// The other copy's `credchain_copy_identity`.
+    extern "C" fn made_up_identity() -> *const CopyIdentity {
+        IDENTITY.with(Cell::get)
+    }
+
+    fn read_made_up(identity: &CopyIdentity) -> Option<LoadedCopy> {
+        IDENTITY.with(|cell| cell.set(identity));
+        // SAFETY: the address of a function returning an identity that
+        // outlives the call.
+        unsafe { read_identity(made_up_identity as *const () as usize, "/opt/other/libcredchain.so".to_owned()) }
+    }
+
+    fn identity(magic: u64, abi_major: u32, abi_minor: u32, table: *const CopyTable) -> CopyIdentity {
+        CopyIdentity { magic, abi_major, abi_minor, version: c"0.0.9".as_ptr(), table }
+    }
+
+    /// What a slot's function answers when called without an out pointer:
+    /// every export refuses that before doing anything else.
+    fn refuses_a_null_out(code: credchain_result) {
+        assert_eq!(code, credchain_result::CREDCHAIN_INVALID_ARGUMENT);
+    }
+
+    // The slots are checked by calling them (through the copied pointers),
+    // not by comparing addresses: Rust does not promise one address per
+    // function, and Miri gives a function a new one each time it becomes a
+    // pointer.
+
+    #[test]
+    fn an_older_copys_shorter_table_is_read_only_up_to_its_end() {
+        serve_in_this_copy();
+        let older = MadeUpTable::new(TABLE_1_0_SIZE);
+        let copy = read_made_up(&identity(IDENTITY_MAGIC, BUILT_ABI_MAJOR, 0, older.table())).unwrap();
+        assert_eq!((copy.version.as_str(), copy.abi.clone()), ("0.0.9", format!("{BUILT_ABI_MAJOR}.0")));
+        assert!(std::ptr::eq(copy.table, older.table()));
+        // SAFETY: a table of this ABI major whose first field is its size.
+        let (first, last, newer) = unsafe {
+            (
+                slot!(copy.table, get_credentials),
+                slot!(copy.table, dsql_auth_token),
+                slot!(copy.table, token_fingerprint),
+            )
+        };
+        let first = first.expect("every table has the first slot");
+        refuses_a_null_out(first(std::ptr::null(), std::ptr::null_mut(), std::ptr::null_mut()));
+        let last = last.expect("ABI 1.0's last slot");
+        let null = std::ptr::null();
+        refuses_a_null_out(last(null, c"h".as_ptr(), null, false, 0, std::ptr::null_mut(), std::ptr::null_mut()));
+        assert!(newer.is_none(), "ABI 1.1's slot is past the end of a 1.0 table");
+    }
+
+    #[test]
+    fn a_copy_of_this_minor_has_every_slot() {
+        serve_in_this_copy();
+        let same = MadeUpTable::new(std::mem::size_of::<CopyTable>());
+        let copy = read_made_up(&identity(IDENTITY_MAGIC, BUILT_ABI_MAJOR, BUILT_ABI_MINOR, same.table())).unwrap();
+        // SAFETY: as above.
+        let (newer, free) = unsafe { (slot!(copy.table, token_fingerprint), slot!(copy.table, string_free)) };
+        let (newer, free) = (newer.expect("ABI 1.1's slot"), free.expect("an ABI 1.0 slot"));
+        let mut fingerprint: *mut c_char = std::ptr::null_mut();
+        let code = newer(c"token".as_ptr(), &mut fingerprint, std::ptr::null_mut());
+        assert_eq!(code, credchain_result::CREDCHAIN_OK);
+        // SAFETY: a C string handed out by the call above, freed below.
+        assert!(!unsafe { CStr::from_ptr(fingerprint) }.is_empty());
+        free(fingerprint);
+        refuses_a_null_out(newer(c"token".as_ptr(), std::ptr::null_mut(), std::ptr::null_mut()));
+    }
+
+    #[test]
+    fn another_major_is_listed_without_its_table_and_a_stranger_not_at_all() {
+        let table = MadeUpTable::new(std::mem::size_of::<CopyTable>());
+        let other_major = read_made_up(&identity(IDENTITY_MAGIC, BUILT_ABI_MAJOR + 1, 0, table.table())).unwrap();
+        assert_eq!(other_major.abi, format!("{}.0", BUILT_ABI_MAJOR + 1));
+        assert!(!other_major.this);
+        assert!(other_major.table.is_null(), "never forwarded to");
+        assert!(read_made_up(&identity(IDENTITY_MAGIC ^ 1, BUILT_ABI_MAJOR, 0, table.table())).is_none());
+    }
+
+    #[test]
+    fn this_copys_own_identity_is_read_as_any_other() {
+        let symbol = crate::credchain_copy_identity as *const () as usize;
+        // SAFETY: this copy's exported identity function.
+        let copy = unsafe { read_identity(symbol, "this".to_owned()) }.unwrap();
+        // Whether it is this copy is decided by comparing function
+        // addresses, which only a real build makes meaningful (see above).
+        #[cfg(not(miri))]
+        assert!(copy.this);
+        assert_eq!(copy.version, env!("CARGO_PKG_VERSION"));
+        assert!(std::ptr::eq(copy.table, own_table()));
+        // SAFETY: this copy's own table.
+        let newest = unsafe { slot!(copy.table, token_fingerprint) };
+        assert_eq!(newest.is_some(), TABLE_SIZE == std::mem::size_of::<CopyTable>());
+    }
 }

@@ -35,8 +35,16 @@ use credchain_core::{unix_seconds, Credentials};
 pub(crate) const LEASE_SHARDS: usize = if cfg!(credchain_loom) { 2 } else { 16 };
 
 /// A NUL-terminated copy of a string whose bytes are zeroed on drop. The
-/// bytes live in a boxed slice, so the pointer handed to C never moves.
-struct CText(Box<[u8]>);
+/// bytes are a leaked boxed slice held by pointer, not a `Box`: moving a
+/// `Box` (into the view's data) would invalidate the pointer already handed
+/// to the C struct, which Miri reports as undefined behaviour.
+struct CText(NonNull<[u8]>);
+
+// SAFETY: CText owns its bytes alone and never writes them until drop; a
+// shared reference only reads the pointer.
+unsafe impl Send for CText {}
+// SAFETY: as above: shared access is read-only.
+unsafe impl Sync for CText {}
 
 impl CText {
     /// Copies `text`; an interior NUL cannot come from a valid credential,
@@ -47,7 +55,7 @@ impl CText {
         let mut buffer = Vec::with_capacity(end + 1);
         buffer.extend_from_slice(&bytes[..end]);
         buffer.push(0);
-        CText(buffer.into_boxed_slice())
+        CText(NonNull::from(Box::leak(buffer.into_boxed_slice())))
     }
 
     fn as_ptr(&self) -> *const c_char {
@@ -57,7 +65,9 @@ impl CText {
 
 impl Drop for CText {
     fn drop(&mut self) {
-        self.0.zeroize();
+        // SAFETY: from Box::leak in `CText::new`, taken back once, here.
+        let mut bytes = unsafe { Box::from_raw(self.0.as_ptr()) };
+        bytes.zeroize();
     }
 }
 
@@ -117,17 +127,22 @@ impl CredentialsView {
             reuse_until: reuse_until.map_or(0, unix_seconds),
         };
         let lease = || Lease { view, owner: std::ptr::null(), outstanding: AtomicUsize::new(0) };
-        let mut data = Box::new(ViewData {
+        // A raw pointer from the start: a reference taken before leaking the
+        // Box would be invalidated by the leak (Miri: undefined behaviour).
+        let data = Box::into_raw(Box::new(ViewData {
             leases: std::array::from_fn(|_| lease()),
             retired: AtomicBool::new(false),
             _strings: [Some(access_key_id), Some(secret_access_key), session_token, account_id],
             id: NEXT_VIEW_ID.fetch_add(1, Ordering::Relaxed),
-        });
-        let owner: *const ViewData = &*data;
-        for lease in data.leases.iter_mut() {
-            lease.owner = owner;
+        }));
+        // SAFETY: `data` is a fresh allocation no one else sees yet.
+        unsafe {
+            for lease in (*data).leases.iter_mut() {
+                lease.owner = data;
+            }
         }
-        CredentialsView { data: NonNull::from(Box::leak(data)) }
+        // SAFETY: Box::into_raw never returns null.
+        CredentialsView { data: unsafe { NonNull::new_unchecked(data) } }
     }
 
     fn data(&self) -> &ViewData {

@@ -150,3 +150,95 @@ unsafe fn bounded_length(ptr: *const c_char, limit: usize) -> usize {
 pub(crate) fn required_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
     optional_str(ptr, name)?.ok_or_else(|| Error::invalid_argument(format!("{name} must not be NULL")))
 }
+
+/// The argument checks on the strings and pointers a C caller passes,
+/// in-process and through the exports (as `tests/ffi_arguments.rs` calls
+/// them); `scripts/miri` runs them under Miri, which checks that a string
+/// is never read past its NUL or past the limit.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::{credchain_get_credentials, credchain_invalidate};
+    use crate::error::{credchain_error_code, credchain_error_free, credchain_error_message};
+    use crate::types::credchain_credentials;
+    use std::ptr;
+
+    fn refused(ptr: *const c_char) -> String {
+        optional_str(ptr, "profile").expect_err("refused").message().to_owned()
+    }
+
+    #[test]
+    fn null_is_no_string_and_a_string_ends_at_its_nul() {
+        assert_eq!(optional_str(ptr::null(), "profile").unwrap(), None);
+        assert_eq!(optional_str(c"dev".as_ptr(), "profile").unwrap(), Some("dev"));
+        assert_eq!(required_str(ptr::null(), "host").expect_err("refused").message(), "host must not be NULL");
+        assert_eq!(out_pointer(ptr::null_mut::<u8>(), "out").expect_err("refused").message(), "out must not be NULL");
+    }
+
+    #[test]
+    fn empty_and_invalid_utf8_strings_are_refused() {
+        assert_eq!(refused(c"".as_ptr()), "profile is empty");
+        assert_eq!(refused(c"dev\xff".as_ptr()), "profile is not valid UTF-8");
+        assert_eq!(refused(c"\xc3\x28".as_ptr()), "profile is not valid UTF-8");
+    }
+
+    #[test]
+    fn a_string_of_the_limit_passes_and_one_byte_more_is_refused() {
+        let mut at_limit = vec![b'p'; CREDCHAIN_MAX_STRING_BYTES];
+        at_limit.push(0);
+        assert_eq!(optional_str(at_limit.as_ptr().cast(), "profile").unwrap().map(str::len), Some(4096));
+        let mut over = vec![b'p'; CREDCHAIN_MAX_STRING_BYTES + 1];
+        over.push(0);
+        assert_eq!(refused(over.as_ptr().cast()), "profile is longer than 4096 bytes");
+    }
+
+    #[test]
+    fn an_unterminated_buffer_one_byte_past_the_limit_is_refused_without_reading_past_it() {
+        // No NUL anywhere: the check reads exactly `limit + 1` bytes, the
+        // whole allocation, and nothing after it.
+        let unterminated = vec![b'p'; CREDCHAIN_MAX_STRING_BYTES + 1].into_boxed_slice();
+        assert_eq!(refused(unterminated.as_ptr().cast()), "profile is longer than 4096 bytes");
+    }
+
+    #[test]
+    fn a_panic_in_an_export_becomes_an_internal_error() {
+        let mut error: *mut credchain_error = ptr::null_mut();
+        let code: credchain_result = boundary(&mut error, || panic!("boom"));
+        assert_eq!(code, credchain_result::CREDCHAIN_INTERNAL);
+        assert!(!error.is_null());
+        // SAFETY: written by `boundary` from Box::into_raw; released once.
+        let error = unsafe { Box::from_raw(error) };
+        assert_eq!(error.message.to_str().unwrap(), "credchain bug: boom");
+        let nothing: *const u8 = boundary(ptr::null_mut(), || panic!("no error out"));
+        assert!(nothing.is_null());
+    }
+
+    #[test]
+    fn the_exports_refuse_bad_strings_and_write_only_the_error() {
+        crate::copies::serve_in_this_copy();
+        let read = |error: *mut credchain_error| {
+            // SAFETY: a message owned by `error`, which is live.
+            let text = unsafe { CStr::from_ptr(credchain_error_message(error)) }.to_str().unwrap().to_owned();
+            (credchain_error_code(error), text)
+        };
+        let mut out: *const credchain_credentials = ptr::null();
+        let mut error: *mut credchain_error = ptr::null_mut();
+        let code = credchain_get_credentials(c"dev\xff".as_ptr(), &mut out, &mut error);
+        assert_eq!(code, credchain_result::CREDCHAIN_INVALID_ARGUMENT);
+        assert!(out.is_null(), "outputs are written only on success");
+        assert_eq!(read(error), (code, "profile is not valid UTF-8".to_owned()));
+        credchain_error_free(error);
+
+        let mut error: *mut credchain_error = ptr::null_mut();
+        let code = credchain_get_credentials(ptr::null(), ptr::null_mut(), &mut error);
+        assert_eq!(read(error), (code, "out must not be NULL".to_owned()));
+        credchain_error_free(error);
+
+        let mut error: *mut credchain_error = ptr::null_mut();
+        let unterminated = vec![b'p'; CREDCHAIN_MAX_STRING_BYTES + 1].into_boxed_slice();
+        let code = credchain_invalidate(unterminated.as_ptr().cast(), &mut error);
+        assert_eq!(read(error), (code, "profile is longer than 4096 bytes".to_owned()));
+        credchain_error_free(error);
+        assert_eq!(credchain_invalidate(c"".as_ptr(), ptr::null_mut()), credchain_result::CREDCHAIN_INVALID_ARGUMENT);
+    }
+}

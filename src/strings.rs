@@ -32,3 +32,30 @@ pub extern "C" fn credchain_string_free(string: *mut c_char) {
     let owned = unsafe { CString::from_raw(string) };
     owned.into_bytes_with_nul().zeroize();
 }
+
+/// A string handed to the caller and released through the export, as a C
+/// caller does (`scripts/miri` runs this under Miri: one allocation, freed
+/// once, through the pointer handed out).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    #[test]
+    fn a_string_handed_out_is_released_by_the_export() {
+        crate::copies::serve_in_this_copy();
+        let mut out: *mut c_char = std::ptr::null_mut();
+        write_string(&mut out, "token?Action=connect").unwrap();
+        // SAFETY: a C string from `write_string`, live until freed below.
+        assert_eq!(unsafe { CStr::from_ptr(out) }.to_str().unwrap(), "token?Action=connect");
+        credchain_string_free(out);
+        credchain_string_free(std::ptr::null_mut());
+    }
+
+    #[test]
+    fn a_string_with_a_nul_is_not_handed_out() {
+        let mut out: *mut c_char = std::ptr::null_mut();
+        assert!(write_string(&mut out, "a\0b").is_err());
+        assert!(out.is_null(), "outputs are written only on success");
+    }
+}

@@ -179,4 +179,117 @@ mod tests {
         assert_eq!(gnu_hash(b"printf"), 0x156b_2bb8);
         assert_eq!(sysv_hash(b"printf"), 0x0779_05a6);
     }
+
+    /// A loaded object made up in memory: program headers, a dynamic
+    /// section, a symbol table of three entries (the null symbol, a defined
+    /// `credchain_copy_identity`, an undefined `credchain_undefined`), the
+    /// hash tables `hashes` asks for and the string table. `relocated`: the
+    /// dynamic entries hold addresses, as the loader leaves most objects;
+    /// otherwise offsets from the base, as in the vDSO. Built with safe code
+    /// only, so that the one unsafe call is the lookup (`scripts/miri` runs
+    /// it under Miri, which checks every read it makes stays inside the image).
+    struct Image {
+        words: Vec<u64>,
+        headers: Vec<libc::Elf64_Phdr>,
+    }
+
+    const IDENTITY_VALUE: u64 = 0x2a0;
+    const SYMBOLS: usize = 192;
+    const GNU_HASH: usize = 264;
+    const SYSV_HASH: usize = 304;
+    const STRINGS: usize = 328;
+    const SIZE: usize = 384;
+
+    impl Image {
+        fn new(relocated: bool, gnu: bool, sysv: bool) -> Image {
+            let mut words = vec![0u64; SIZE / 8];
+            let base = words.as_ptr() as u64;
+            let at = |offset: usize| if relocated { base + offset as u64 } else { offset as u64 };
+            let mut bytes = vec![0u8; SIZE];
+            let mut put = |offset: usize, value: &[u8]| bytes[offset..offset + value.len()].copy_from_slice(value);
+            // The dynamic section, at 112.
+            let mut dynamic = vec![(DT_SYMTAB, at(SYMBOLS)), (DT_STRTAB, at(STRINGS))];
+            if gnu {
+                dynamic.push((DT_GNU_HASH, at(GNU_HASH)));
+            }
+            if sysv {
+                dynamic.push((DT_HASH, at(SYSV_HASH)));
+            }
+            dynamic.push((DT_NULL, 0));
+            for (i, (tag, value)) in dynamic.iter().enumerate() {
+                put(112 + 16 * i, &tag.to_le_bytes());
+                put(112 + 16 * i + 8, &value.to_le_bytes());
+            }
+            // The string table and the symbols (index 0 is the null symbol).
+            let names = b"\0credchain_copy_identity\0credchain_undefined\0";
+            put(STRINGS, names);
+            let symbols: [(u32, u16, u64); 2] = [(1, 5, IDENTITY_VALUE), (25, SHN_UNDEF, 0)];
+            for (i, (name, section, value)) in symbols.iter().enumerate() {
+                let entry = SYMBOLS + 24 * (i + 1);
+                put(entry, &name.to_le_bytes());
+                put(entry + 4, &[0x11, 0]); // STB_GLOBAL, STT_OBJECT
+                put(entry + 6, &section.to_le_bytes());
+                put(entry + 8, &value.to_le_bytes());
+                put(entry + 16, &8u64.to_le_bytes());
+            }
+            // GNU: one bucket, symbols from index 1, one bloom word (not read),
+            // the chain of both symbols' hashes, the last with its low bit set.
+            let header = [1u32, 1, 1, 6];
+            for (i, word) in header.iter().enumerate() {
+                put(GNU_HASH + 4 * i, &word.to_le_bytes());
+            }
+            put(GNU_HASH + 16, &u64::MAX.to_le_bytes());
+            put(GNU_HASH + 24, &1u32.to_le_bytes());
+            put(GNU_HASH + 28, &(gnu_hash(b"credchain_copy_identity") & !1).to_le_bytes());
+            put(GNU_HASH + 32, &(gnu_hash(b"credchain_undefined") | 1).to_le_bytes());
+            // SysV: one bucket starting at symbol 2; 2 -> 1 -> end.
+            for (i, word) in [1u32, 3, 2, 0, 0, 1].iter().enumerate() {
+                put(SYSV_HASH + 4 * i, &word.to_le_bytes());
+            }
+            for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+                *word = u64::from_le_bytes(chunk.try_into().unwrap());
+            }
+            let header = |p_type: u32, p_vaddr: u64| libc::Elf64_Phdr {
+                p_type,
+                p_flags: 4,
+                p_offset: 0,
+                p_vaddr,
+                p_paddr: p_vaddr,
+                p_filesz: 0,
+                p_memsz: 0,
+                p_align: 8,
+            };
+            // A PT_LOAD first, so that the walk has to look for PT_DYNAMIC.
+            Image { words, headers: vec![header(1, 0), header(PT_DYNAMIC, 112)] }
+        }
+
+        fn find(&self, name: &[u8]) -> Option<usize> {
+            // SAFETY: zero is a valid value of every field (integers and raw pointers).
+            let mut info: libc::dl_phdr_info = unsafe { std::mem::zeroed() };
+            info.dlpi_addr = self.words.as_ptr() as u64;
+            info.dlpi_phdr = self.headers.as_ptr();
+            info.dlpi_phnum = self.headers.len() as u16;
+            // SAFETY: the image outlives the call.
+            unsafe { find_symbol(&info, name) }
+        }
+
+        fn address_of_identity(&self) -> usize {
+            self.words.as_ptr() as usize + IDENTITY_VALUE as usize
+        }
+    }
+
+    #[test]
+    fn a_symbol_is_found_in_an_image_made_up_in_memory() {
+        for relocated in [true, false] {
+            for (gnu, sysv) in [(true, false), (false, true), (true, true)] {
+                let image = Image::new(relocated, gnu, sysv);
+                let case = format!("relocated {relocated}, GNU hash {gnu}, SysV hash {sysv}");
+                assert_eq!(image.find(b"credchain_copy_identity"), Some(image.address_of_identity()), "{case}");
+                assert_eq!(image.find(b"credchain_undefined"), None, "an undefined symbol; {case}");
+                assert_eq!(image.find(b"credchain_copy_identit"), None, "a prefix; {case}");
+                assert_eq!(image.find(b"credchain_no_such_symbol"), None, "{case}");
+            }
+        }
+        assert_eq!(Image::new(true, false, false).find(b"credchain_copy_identity"), None, "no hash table");
+    }
 }

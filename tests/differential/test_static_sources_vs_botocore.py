@@ -16,8 +16,8 @@ import stat
 
 import pytest
 
-from cases import (CONFIG_DEFAULT, CREDS_DEFAULT, Case, config_file, creds_file, env,
-                   process_command, steps)
+from cases import (CONFIG_DEFAULT, CREDS_DEFAULT, INVALID_CONFIG, SOURCE_FAILED, Case, config_file, creds_file,
+                   env, process_command, steps)
 from harness import Scenario
 
 def ec2_file(scn: Scenario) -> None:
@@ -45,7 +45,6 @@ def process_and_config_keys(scn: Scenario) -> None:
 
 
 ENV_KEYS = env(AWS_ACCESS_KEY_ID="AKIDENV", AWS_SECRET_ACCESS_KEY="env-secret")
-INVALID_CONFIG, SOURCE_FAILED = 8, 5
 LOGIN_SESSION = "arn:aws:sts::123456789012:assumed-role/dev/me"
 
 

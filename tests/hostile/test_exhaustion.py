@@ -8,9 +8,7 @@ host released descriptors succeeds.
 
 from __future__ import annotations
 
-from conftest import OK, STATIC_AKID, STATIC_SECRET, run_bounded
-
-EXHAUSTED = 10
+from conftest import EXHAUSTED, OK, STATIC_AKID, STATIC_SECRET, run_bounded
 
 
 def test_out_of_descriptors_is_exhausted_then_recovers(scn, programs):
